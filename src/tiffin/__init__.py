@@ -1,0 +1,29 @@
+"""tiffin: package, track, register and serve ML models in the MLflow Models format.
+
+The top level is kept tiny so ``import tiffin`` stays fast: flavors and pyfunc are imported on
+first use (``tiffin.sklearn``, ``tiffin.pyfunc``).
+
+Example:
+    >>> import tiffin
+    >>> tiffin.__version__
+    '0.1.0'
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = ["__version__", "infer_signature", "pyfunc", "sklearn"]
+
+__version__ = "0.1.0"
+
+_SUBMODULES = {"pyfunc": "tiffin.pyfunc", "sklearn": "tiffin.sklearn"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(_SUBMODULES[name])
+    if name == "infer_signature":
+        return importlib.import_module("tiffin.format.infer").infer_signature
+    raise AttributeError(f"module 'tiffin' has no attribute {name!r}")

@@ -1,0 +1,62 @@
+"""What ``tiffin models inspect`` shows: gathered as data, then drawn as rich tables.
+
+Inspection never deserializes the model, so it is safe on any directory: it reads the MLmodel,
+lists files, checks the manifest and sniffs for code-executing content.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["describe", "render"]
+
+
+def describe(model_uri: str) -> dict[str, Any]:
+    """A JSON-ready description of the model at ``model_uri``."""
+    from tiffin.errors import IntegrityError
+    from tiffin.format.manifest import read_manifest, scan_files, verify_manifest
+    from tiffin.format.mlmodel import MLModel
+    from tiffin.format.sniff import find_code_files
+    from tiffin.pyfunc.load import resolve_local_path
+
+    model_dir = resolve_local_path(model_uri)
+    mlmodel = MLModel.load(model_dir)
+    try:
+        verify_manifest(model_dir)
+        state = "ok" if read_manifest(model_dir) is not None else "no manifest"
+    except IntegrityError as e:
+        state = f"FAILED: {e}"
+    files = scan_files(model_dir)
+    sig = mlmodel.signature
+    return {
+        "path": str(model_dir),
+        "flavors": {k: dict(v) for k, v in mlmodel.flavors.items()},
+        "signature": {
+            "inputs": repr(sig.inputs) if sig and sig.inputs else None,
+            "outputs": repr(sig.outputs) if sig and sig.outputs else None,
+            "params": repr(sig.params) if sig and sig.params else None,
+        },
+        "files": {rel: (model_dir / rel).stat().st_size for rel in files},
+        "manifest": state,
+        "runs_code": find_code_files(model_dir, files),
+    }
+
+
+def render(info: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"[bold]{info['path']}[/bold]  manifest: {info['manifest']}")
+    flavors = Table("flavor", "settings", title="Flavors")
+    for name, conf in info["flavors"].items():
+        flavors.add_row(name, ", ".join(f"{k}={v}" for k, v in sorted(conf.items())))
+    console.print(flavors)
+    sig = Table("part", "schema", title="Signature")
+    for part, text in info["signature"].items():
+        sig.add_row(part, text or "-")
+    console.print(sig)
+    files = Table("file", "bytes", "runs code", title="Files")
+    for rel, size in info["files"].items():
+        files.add_row(rel, str(size), info["runs_code"].get(rel, ""))
+    console.print(files)

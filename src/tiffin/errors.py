@@ -1,0 +1,76 @@
+"""The error tree every tiffin failure is raised from.
+
+Each class also derives from the builtin a caller would naturally catch (``LookupError`` for
+something that is not there, ``ValueError`` for bad data), so code written without tiffin in mind
+still does the right thing. Each carries the MLflow ``error_code`` string that the scoring server
+and the CLI map to an HTTP status or an exit code.
+
+Example:
+    >>> from tiffin.errors import SchemaError
+    >>> try:
+    ...     raise SchemaError("column 'a': expected long, got string")
+    ... except ValueError as e:
+    ...     e.error_code
+    'INVALID_PARAMETER_VALUE'
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AlreadyExistsError",
+    "FormatError",
+    "IntegrityError",
+    "MissingDependencyError",
+    "NotFoundError",
+    "SchemaError",
+    "TiffinError",
+    "UntrustedModelError",
+]
+
+
+class TiffinError(Exception):
+    """Base of every error tiffin raises on purpose."""
+
+    error_code: str = "INTERNAL_ERROR"
+
+
+class NotFoundError(TiffinError, LookupError):
+    """A model, file, flavor or URI that was asked for does not exist."""
+
+    error_code = "RESOURCE_DOES_NOT_EXIST"
+
+
+class AlreadyExistsError(TiffinError, FileExistsError):
+    """Refused because it would overwrite something that exists."""
+
+    error_code = "RESOURCE_ALREADY_EXISTS"
+
+
+class SchemaError(TiffinError, ValueError):
+    """Input data or params do not match the model's signature."""
+
+    error_code = "INVALID_PARAMETER_VALUE"
+
+
+class FormatError(TiffinError, ValueError):
+    """A model directory or one of its files (MLmodel, signature JSON, ...) is malformed."""
+
+    error_code = "INVALID_PARAMETER_VALUE"
+
+
+class IntegrityError(TiffinError):
+    """A model's files do not match its manifest: changed, missing, extra or symlinked."""
+
+    error_code = "INVALID_STATE"
+
+
+class UntrustedModelError(TiffinError):
+    """Loading would run code from the model and nobody said it may."""
+
+    error_code = "PERMISSION_DENIED"
+
+
+class MissingDependencyError(TiffinError, ImportError):
+    """An optional dependency is needed; the message names the extra to install."""
+
+    error_code = "INTERNAL_ERROR"

@@ -1,0 +1,36 @@
+"""pyfunc: the generic ``predict(model_input, params=None)`` every model gets.
+
+Names are imported on first use (PEP 562), so ``import tiffin.pyfunc`` costs nothing until a
+model is loaded.
+
+Example:
+    >>> import tiffin.pyfunc
+    >>> model = tiffin.pyfunc.load_model("path/to/model")  # doctest: +SKIP
+    >>> model.predict(df)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tiffin.pyfunc.load import load_model
+    from tiffin.pyfunc.model import PyFuncModel
+    from tiffin.pyfunc.python_model import PythonModel, PythonModelContext, save_model
+
+__all__ = ["PyFuncModel", "PythonModel", "PythonModelContext", "load_model", "save_model"]
+
+_WHERE = {
+    "PyFuncModel": "tiffin.pyfunc.model",
+    "PythonModel": "tiffin.pyfunc.python_model",
+    "PythonModelContext": "tiffin.pyfunc.python_model",
+    "load_model": "tiffin.pyfunc.load",
+    "save_model": "tiffin.pyfunc.python_model",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'tiffin.pyfunc' has no attribute {name!r}")

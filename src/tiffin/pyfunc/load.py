@@ -1,0 +1,110 @@
+"""``load_model``: from a path or URI to a :class:`PyFuncModel`, through the trust gate.
+
+The order matters: the MLmodel is parsed (plain YAML, no code), the trust gate verifies the
+files and refuses code-executing content unless trusted, and only then is a loader found, by
+looking the file's ``loader_module`` up in :mod:`tiffin.plugins`. A name we do not know is only
+imported for a trusted model, from the model's own ``code/`` directory, isolated from others.
+
+Example:
+    >>> import tiffin.pyfunc
+    >>> model = tiffin.pyfunc.load_model("path/to/model")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from tiffin import plugins
+from tiffin.errors import NotFoundError
+from tiffin.format.mlmodel import MLModel
+from tiffin.pyfunc.codepath import isolated_code_path
+from tiffin.pyfunc.model import PyFuncModel
+from tiffin.pyfunc.trust import check_trust
+
+__all__ = ["load_model", "resolve_local_path"]
+
+PYFUNC = "python_function"
+
+
+def resolve_local_path(model_uri: str | Path) -> Path:
+    """A local directory for a path or ``file://`` URI; other schemes are not handled here.
+
+    Example:
+        >>> resolve_local_path("file:///tmp/m")
+        PosixPath('/tmp/m')
+    """
+    text = str(model_uri)
+    if text.startswith("file:"):
+        parsed = urlparse(text)
+        if parsed.netloc not in ("", "localhost"):
+            raise NotFoundError(f"{text}: file URIs must name a local path (no host)")
+        text = unquote(parsed.path)
+    elif "://" in text or text.startswith(("runs:/", "models:/")):
+        raise NotFoundError(
+            f"{text}: this URI scheme needs the tracking store, which is not available yet"
+        )
+    path = Path(text).expanduser()
+    if not path.exists():
+        raise NotFoundError(f"no model at {path}")
+    return path
+
+
+def load_model(
+    model_uri: str | Path,
+    *,
+    trust: bool = False,
+    model_config: Mapping[str, Any] | None = None,
+) -> PyFuncModel:
+    """Load any model with a ``python_function`` flavor.
+
+    Args:
+        model_uri: a local path or ``file://`` URI of a model directory.
+        trust: allow content that runs code when loaded (pickles, ``code/``, unknown loaders).
+            Only pass it for models whose origin you trust.
+        model_config: overrides merged over the ``config`` saved with the model.
+
+    Raises:
+        NotFoundError: no model there, or no python_function flavor.
+        IntegrityError: the files differ from the manifest, or a symlink is present.
+        UntrustedModelError: the model would run code and ``trust`` is False.
+
+    Example:
+        >>> model = load_model("model_dir")  # doctest: +SKIP
+        >>> model.predict(df)  # doctest: +SKIP
+    """
+    model_dir = resolve_local_path(model_uri)
+    mlmodel = MLModel.load(model_dir)
+    conf = mlmodel.flavors.get(PYFUNC)
+    if conf is None:
+        raise NotFoundError(f'{model_dir}: model does not have the "python_function" flavor')
+    decision = check_trust(model_dir, mlmodel, trust=trust)
+    merged = {**(conf.get("config") or {}), **(model_config or {})}
+    code = conf.get("code")
+    code_dir = model_dir / str(code) if code and decision.trusted else None
+    with isolated_code_path(code_dir):
+        impl = _load_impl(model_dir, mlmodel, conf, merged or None)
+    # Our loaders apply predict_fn themselves; a foreign loader's impl exposes it by name.
+    ours = plugins.loader_for(str(conf.get("loader_module", ""))) is not None
+    predict_fn = "predict" if ours else str(conf.get("predict_fn") or "predict")
+    return PyFuncModel(mlmodel, impl, model_dir, predict_fn=predict_fn, trusted=decision.trusted)
+
+
+def _load_impl(
+    model_dir: Path, mlmodel: MLModel, conf: Mapping[str, Any], model_config: dict[str, Any] | None
+) -> Any:
+    loader_name = str(conf.get("loader_module", ""))
+    ours = plugins.loader_for(loader_name)
+    if ours is not None:
+        module = importlib.import_module(ours)
+        return module._load_pyfunc(model_dir, mlmodel, model_config)
+    # A foreign loader (MLflow's contract); the trust gate has already required trust for it.
+    module = importlib.import_module(loader_name)
+    data_path = str(model_dir / conf["data"]) if conf.get("data") else str(model_dir)
+    if len(inspect.signature(module._load_pyfunc).parameters) >= 2:
+        return module._load_pyfunc(data_path, model_config)
+    return module._load_pyfunc(data_path)

@@ -1,0 +1,107 @@
+"""``PyFuncModel``: one ``predict(model_input, params=None)`` in front of every flavor.
+
+The wrapper does the work every model shares, once: it enforces the signature (strictly, every
+problem at once, see :mod:`tiffin.pyfunc.enforce`), fills params with their defaults and refuses
+unknown ones, then calls the flavor's implementation. Decisions that depend only on the model
+(does its predict take params? is there an input schema?) are taken at load time so a 1-row
+predict costs little more than the raw framework call.
+
+Example:
+    >>> model = tiffin.pyfunc.load_model("model_dir")  # doctest: +SKIP
+    >>> model.predict(df)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+from tiffin.errors import SchemaError
+from tiffin.format.mlmodel import MLModel
+from tiffin.format.schema import Signature
+
+__all__ = ["PyFuncImpl", "PyFuncModel"]
+
+
+class PyFuncImpl(Protocol):
+    """What a flavor's ``_load_pyfunc`` returns."""
+
+    def predict(self, model_input: Any, params: dict[str, Any] | None = None) -> Any: ...
+
+
+def _accepts_params(fn: Any) -> bool:
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return False
+    param = sig.parameters.get("params")
+    return param is not None and param.kind is not inspect.Parameter.VAR_KEYWORD
+
+
+class PyFuncModel:
+    """A loaded model: its metadata, its implementation, and the generic ``predict``."""
+
+    def __init__(
+        self,
+        metadata: MLModel,
+        impl: Any,
+        model_dir: Path,
+        predict_fn: str = "predict",
+        trusted: bool = False,
+    ):
+        self.metadata = metadata
+        self.model_dir = Path(model_dir)
+        self.trusted = trusted
+        self._impl = impl
+        self._predict = getattr(impl, predict_fn)
+        self._takes_params = _accepts_params(self._predict)
+        sig = metadata.signature
+        self._inputs = sig.inputs if sig is not None else None
+        self._params = sig.params if sig is not None else None
+
+    @property
+    def signature(self) -> Signature | None:
+        return self.metadata.signature
+
+    def predict(self, model_input: Any, params: Mapping[str, Any] | None = None) -> Any:
+        """Enforce the signature, then predict.
+
+        Raises:
+            SchemaError: the input or params do not match the signature; the message lists
+                every problem (column, expected type, received type).
+
+        Example:
+            >>> model.predict(pd.DataFrame({"x": [1.0]}), params={"k": 3})  # doctest: +SKIP
+        """
+        from tiffin.pyfunc.enforce import enforce_input, enforce_params
+
+        data = enforce_input(model_input, self._inputs) if self._inputs is not None else model_input
+        if self._params is None and not params:
+            return self._predict(data, None) if self._takes_params else self._predict(data)
+        checked = enforce_params(params, self._params)
+        if self._takes_params:
+            return self._predict(data, checked)
+        if params:
+            raise SchemaError(f"this model's predict takes no params; got {sorted(params)[:20]}")
+        return self._predict(data)
+
+    def unwrap_python_model(self) -> Any:
+        """The user's :class:`PythonModel` instance (only for python_model flavors)."""
+        inner = getattr(self._impl, "python_model", None)
+        if inner is None:
+            raise ValueError("unable to retrieve the PythonModel: this is not a PythonModel")
+        return inner
+
+    def get_raw_model(self) -> Any:
+        """The framework object behind the wrapper (e.g. the scikit-learn estimator)."""
+        return getattr(self._impl, "raw_model", self._impl)
+
+    @property
+    def model_config(self) -> dict[str, Any]:
+        return dict(getattr(self._impl, "model_config", None) or {})
+
+    def __repr__(self) -> str:
+        flavors = [f for f in self.metadata.flavors if f != "python_function"]
+        return f"PyFuncModel(dir={str(self.model_dir)!r}, flavors={flavors})"

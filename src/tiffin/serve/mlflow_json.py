@@ -1,0 +1,100 @@
+"""Decode MLflow's JSON scoring payloads into model input, shared by the CLI and the server.
+
+MLflow accepts exactly one of ``dataframe_split``, ``dataframe_records``, ``instances`` and
+``inputs``, with optional ``params``. Unlike MLflow's server we never ``astype`` columns to the
+schema here: the values keep the types JSON gave them, and schema enforcement decides (strictly)
+what is acceptable, with the same rules as an in-process ``predict``.
+
+Example:
+    >>> data, params = parse_payload({"dataframe_split": {"columns": ["x"], "data": [[1.0]]}})
+    >>> list(data.columns), params
+    (['x'], None)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from tiffin.errors import SchemaError
+
+__all__ = ["FORMATS", "encode_predictions", "parse_payload"]
+
+FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
+
+
+def _frame_split(value: Any) -> Any:
+    import pandas as pd
+
+    if not isinstance(value, Mapping) or "data" not in value:
+        raise SchemaError("dataframe_split: expected an object with 'columns' and 'data'")
+    extra = set(value) - {"columns", "data", "index"}
+    if extra:
+        raise SchemaError(f"dataframe_split: unexpected key(s) {sorted(extra)}")
+    try:
+        return pd.DataFrame(value["data"], columns=value.get("columns"), index=value.get("index"))
+    except (ValueError, TypeError) as e:
+        raise SchemaError(f"dataframe_split: {str(e)[:200]}") from None
+
+
+def _frame_records(value: Any) -> Any:
+    import pandas as pd
+
+    if not isinstance(value, list) or not all(isinstance(r, Mapping) for r in value):
+        raise SchemaError("dataframe_records: expected a list of objects (one per row)")
+    return pd.DataFrame.from_records(value)
+
+
+def _tensor(value: Any) -> Any:
+    import numpy as np
+
+    if isinstance(value, Mapping):
+        return {k: np.asarray(v) for k, v in value.items()}
+    try:
+        return np.asarray(value)
+    except ValueError:
+        return np.asarray(value, dtype=object)
+
+
+def parse_payload(payload: Any) -> tuple[Any, dict[str, Any] | None]:
+    """Split an MLflow JSON request into (model input, params).
+
+    Raises:
+        SchemaError: not exactly one of the four input keys, or a malformed value.
+    """
+    if not isinstance(payload, Mapping):
+        raise SchemaError(f"expected a JSON object with one of {list(FORMATS)}")
+    keys = [k for k in FORMATS if k in payload]
+    extra = set(payload) - set(FORMATS) - {"params"}
+    if len(keys) != 1 or extra:
+        raise SchemaError(
+            f"the request must have exactly one of {list(FORMATS)} (plus optional 'params'); "
+            f"got keys {sorted(payload)[:10]}"
+        )
+    params = payload.get("params")
+    if params is not None and not isinstance(params, Mapping):
+        raise SchemaError(f"params: expected an object, got {type(params).__name__}")
+    value = payload[keys[0]]
+    if keys[0] == "dataframe_split":
+        data = _frame_split(value)
+    elif keys[0] == "dataframe_records":
+        data = _frame_records(value)
+    else:
+        data = _tensor(value)
+    return data, dict(params) if params is not None else None
+
+
+def encode_predictions(result: Any) -> Any:
+    """Turn a predict result into JSON-ready values, as MLflow's ``{"predictions": ...}``."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(result, pd.DataFrame):
+        return result.to_dict(orient="records")
+    if isinstance(result, pd.Series):
+        return result.tolist()
+    if isinstance(result, np.ndarray):
+        return result.tolist()
+    if isinstance(result, Mapping):
+        return {k: encode_predictions(v) for k, v in result.items()}
+    return result
