@@ -81,11 +81,21 @@ def test_merging_and_ordering_match_mlflow(monkeypatch: pytest.MonkeyPatch) -> N
 
     monkeypatch.setenv("MLFLOW_SKIP_PIP_REQUIREMENTS_CHECK", "true")  # no pip subprocess
     defaults = sorted([SKLEARN, NUMPY, "pandas==3.1.1"])
-    extra = ["pandas>=2", "Scikit_Learn[extra]", "pyyaml"]
-    _, theirs, _ = _process_pip_requirements(list(defaults), extra_pip_requirements=extra)
+    extra = ["pandas>=2", "scikit-learn[extra]", "pyyaml"]
+    _, theirs, _ = _process_pip_requirements(  # type: ignore[no-untyped-call]
+        list(defaults), extra_pip_requirements=extra
+    )
     assert theirs[0] == MLFLOW_PIN
     assert resolve_requirements(defaults, extra_pip_requirements=extra) == theirs[1:]
     assert "pandas==3.1.1,>=2" in theirs
+    assert f"scikit-learn[extra]=={SKLEARN.split('==')[1]}" in theirs
+
+
+def test_names_are_merged_by_canonical_name() -> None:
+    # MLflow keys on the name as spelled and would keep both lines; pip would then see both.
+    assert resolve_requirements([SKLEARN], extra_pip_requirements=["Scikit_Learn[extra]"]) == [
+        f"scikit-learn[extra]=={SKLEARN.split('==')[1]}"
+    ]
 
 
 def test_defaults_are_pinned_and_sorted_with_inferred() -> None:
@@ -160,12 +170,9 @@ def test_markers_and_extras_are_accepted() -> None:
 def test_inference_finds_the_pipeline_packages(pipeline: object) -> None:
     inferred = infer_requirements(pipeline)
     assert inferred == sorted([NUMPY, SCIPY, SKLEARN])  # scipy via _squash's globals
-    assert infer_requirements(pipeline, modules=["yaml", "json", "tiffin", "mlflow.sklearn"]) == [
-        NUMPY,
-        f"pyyaml=={importlib.metadata.version('PyYAML')}",
-        SCIPY,
-        SKLEARN,
-    ]
+    with_modules = infer_requirements(pipeline, modules=["yaml", "json", "tiffin", "mlflow.sk"])
+    pyyaml = f"pyyaml=={importlib.metadata.version('PyYAML')}"
+    assert with_modules == [NUMPY, pyyaml, SKLEARN, SCIPY]
 
 
 def test_inference_is_fast_after_warm_up(pipeline: object) -> None:

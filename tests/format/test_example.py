@@ -205,18 +205,44 @@ def test_unsupported_examples_are_refused(tmp_path: Path, example: Any, message:
 
 
 @pytest.mark.parametrize(
-    ("info", "message"),
+    ("info", "content", "message"),
     [
-        ({"artifact_path": "../secret.json", "type": "json_object"}, "outside the model"),
-        ({"artifact_path": "/etc/passwd", "type": "json_object"}, "outside the model"),
-        ({"artifact_path": "input_example.json", "type": "tensor"}, "type 'tensor'"),
-        ({"artifact_path": None, "type": "json_object"}, "artifact_path"),
-        ({"artifact_path": "input_example.json", "type": "dataframe"}, "dataframe example"),
+        ({"artifact_path": "../secret.json", "type": "json_object"}, "{}", "outside the model"),
+        ({"artifact_path": "/etc/passwd", "type": "json_object"}, "{}", "outside the model"),
+        ({"artifact_path": "input_example.json", "type": "tensor"}, "{}", "type 'tensor'"),
+        ({"artifact_path": None, "type": "json_object"}, "{}", "artifact_path"),
+        ({"artifact_path": "input_example.json", "type": "dataframe"}, '{"x": 1}', "dataframe"),
+        ({"artifact_path": "input_example.json", "type": "dataframe"}, '{"data": 1}', "split"),
+        ({"artifact_path": "input_example.json", "type": "ndarray"}, "[[1], [1, 2]]", "array"),
+        ({"artifact_path": "input_example.json", "type": "json_object"}, "{oops", "valid JSON"),
+        (
+            {"artifact_path": "input_example.json", "type": "json_object", "params": "true"},
+            "[1]",
+            "'inputs' is missing",
+        ),
     ],
 )
-def test_malformed_entries_are_refused(tmp_path: Path, info: dict[str, Any], message: str) -> None:
+def test_malformed_entries_are_refused(
+    tmp_path: Path, info: dict[str, Any], content: str, message: str
+) -> None:
     (tmp_path / "model").mkdir()
     (tmp_path / "secret.json").write_text("{}")
-    (tmp_path / "model" / "input_example.json").write_text('{"x": 1}')
+    (tmp_path / "model" / "input_example.json").write_text(content)
     with pytest.raises(FormatError, match=message):
         load_input_example(tmp_path / "model", info)
+
+
+def test_mlflow_files_with_nan_tokens_are_read(tmp_path: Path) -> None:
+    (tmp_path / "input_example.json").write_text('{"columns": ["a"], "data": [[NaN], [1.5]]}')
+    info = {"artifact_path": "input_example.json", "type": "dataframe", "pandas_orient": "split"}
+    frame = load_input_example(tmp_path, info)
+    assert math.isnan(frame["a"][0]) and frame["a"][1] == 1.5
+
+
+def test_llm_dict_with_params_is_served_unwrapped(tmp_path: Path) -> None:
+    save_input_example(tmp_path, (Question(text="q", top_k=1), {"t": 1}))
+    serving = json.loads((tmp_path / "serving_input_example.json").read_text())
+    assert serving == {"inputs": {"text": "q", "top_k": 1}, "params": {"t": 1}}
+    save_input_example(tmp_path, ({"prompt": "p"}, {"t": 1}))
+    serving = json.loads((tmp_path / "serving_input_example.json").read_text())
+    assert serving == {"prompt": "p", "t": 1}

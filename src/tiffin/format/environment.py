@@ -1,19 +1,14 @@
 """Environment files of a model: ``requirements.txt``, ``python_env.yaml``, ``conda.yaml``.
 
-MLflow writes these three files next to every model so the model can be re-created elsewhere
-(``mlflow models serve --env-manager virtualenv`` reads ``python_env.yaml``, conda users read
-``conda.yaml``). tiffin writes them byte for byte as MLflow 3.17 does, but without MLflow's
-7-12 s subprocess that re-loads the model to see what it imports: requirements are inferred
-from the live Python objects instead.
-
-Every requirement line is checked before it is written or handed back, because these files
-are later given to ``pip``: options (``-e``, ``--index-url``), URLs, VCS links and shell
-metacharacters are refused with a :class:`~tiffin.errors.FormatError` naming the line.
+They let a model be re-created elsewhere (``mlflow models serve --env-manager virtualenv`` reads
+``python_env.yaml``). tiffin writes them byte for byte as MLflow 3.17 does, but infers the
+requirements from the live objects instead of MLflow's 7-12 s model-reloading subprocess.
+These files are later given to ``pip``, so every line is checked on write and on read: options
+(``-e``, ``--index-url``), URLs, VCS links and shell metacharacters raise ``FormatError``.
 
 Example:
     >>> reqs = resolve_requirements(["scikit-learn"], infer_requirements(model))  # doctest: +SKIP
-    >>> env = write_environment(model_dir, reqs)  # doctest: +SKIP
-    >>> env
+    >>> write_environment(model_dir, reqs)  # doctest: +SKIP
     {'conda': 'conda.yaml', 'virtualenv': 'python_env.yaml'}
 """
 
@@ -21,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,42 +26,37 @@ if TYPE_CHECKING:
     from packaging.requirements import Requirement
     from packaging.specifiers import SpecifierSet
 
-__all__ = [
-    "CONDA_FILE",
-    "PYTHON_ENV_FILE",
-    "REQUIREMENTS_FILE",
-    "infer_requirements",
-    "read_requirements",
-    "requirement_mismatches",
-    "resolve_requirements",
-    "write_environment",
-]
+__all__ = ["CONDA_FILE", "PYTHON_ENV_FILE", "REQUIREMENTS_FILE", "infer_requirements"]
+__all__ += ["read_requirements", "requirement_mismatches", "resolve_requirements"]
+__all__ += ["write_environment"]
 
 REQUIREMENTS_FILE = "requirements.txt"
 PYTHON_ENV_FILE = "python_env.yaml"
 CONDA_FILE = "conda.yaml"
 
-# Distributions never written as a model requirement: tiffin and MLflow are the tools, not the
-# model's dependencies, and setuptools is imported incidentally by many packages.
+# Never a model requirement: the tools themselves, and setuptools (imported incidentally).
 _EXCLUDED = frozenset({"tiffin", "mlflow", "mlflow-skinny", "mlflow-tracing", "setuptools"})
-# MLflow's own packages are skipped by the load-time check: tiffin stands in for them.
+# Skipped by the load-time check: tiffin stands in for MLflow.
 _MLFLOW = frozenset({"mlflow", "mlflow-skinny", "mlflow-tracing"})
 # Text that has no business in a requirement and that a shell or pip would act on.
 _FORBIDDEN = ("$", "`", "|", "&", "\\", "://", "git+", "--", "#", "\n", "\r", "\t", "\0")
+_BUILD = ("pip", "setuptools", "wheel")
 # Bounds of the object walk in infer_requirements: it must stay cheap on any object.
-_MAX_NODES = 10_000
-_MAX_DEPTH = 24
-_MAX_ITEMS = 1_000
+_MAX_NODES, _MAX_DEPTH, _MAX_ITEMS = 10_000, 24, 1_000
 _ATOMS = (str, bytes, bytearray, int, float, complex, bool, type(None))
+# Builtin iteration, called unbound so that a subclass's overrides never run during the walk.
+_ITERATE: tuple[tuple[type, Callable[[Any], Iterable[Any]]], ...] = (
+    (dict, dict.values),
+    *((kind, kind.__iter__) for kind in (list, tuple, set, frozenset)),
+)
 
 
 def infer_requirements(*objects: object, modules: Iterable[str] = ()) -> list[str]:
     """Pins the installed distributions whose code the given objects are made of.
 
-    MLflow learns this by re-loading the saved model in a subprocess and recording imports
-    (7-12 s). The classes of the live objects already say it: the walk visits the objects,
-    their attributes, containers, steps, functions and the globals those functions use, within
-    fixed bounds, and maps each top-level module to the distribution that installs it.
+    MLflow re-loads the saved model in a subprocess to record its imports (7-12 s); the live
+    objects already say it. A bounded walk visits the objects, their attributes, containers,
+    functions and the globals those use, and maps top-level modules to distributions.
 
     Args:
         *objects: The model and anything else it needs at predict time.
@@ -81,19 +71,13 @@ def infer_requirements(*objects: object, modules: Iterable[str] = ()) -> list[st
         >>> infer_requirements(LogisticRegression())  # doctest: +SKIP
         ['scikit-learn==1.9.1']
     """
-    from packaging.utils import canonicalize_name
-
     found = _collect_modules(objects) | {m.partition(".")[0] for m in modules}
     mapping = _module_distributions()
     names: set[str] = set()
     for module in found - set(sys.stdlib_module_names):
-        names.update(canonicalize_name(dist) for dist in mapping.get(module, ()))
-    pins = []
-    for name in sorted(names - _EXCLUDED):
-        version = _installed_version(name)
-        if version is not None:
-            pins.append(f"{name}=={version}")
-    return pins
+        names.update(_canonical(dist) for dist in mapping.get(module, ()))
+    pins = ((name, _installed_version(name)) for name in sorted(names - _EXCLUDED))
+    return [f"{name}=={version}" for name, version in pins if version is not None]
 
 
 def resolve_requirements(
@@ -104,10 +88,9 @@ def resolve_requirements(
 ) -> list[str]:
     """Combines a flavor's defaults, inferred and user requirements the way MLflow does.
 
-    ``pip_requirements`` replaces everything (MLflow: no inference at all);
-    ``extra_pip_requirements`` is appended to the defaults and inferred ones. Duplicates are
-    merged by canonical name and marker, so ``pandas==3.1.1`` and ``pandas>=2`` become
-    ``pandas==3.1.1,>=2`` as in MLflow. Unlike MLflow, no ``mlflow==X`` line is added.
+    ``pip_requirements`` replaces everything; ``extra_pip_requirements`` is appended to the
+    defaults and inferred ones. Duplicates merge by canonical name and marker (``pandas==3.1.1``
+    and ``pandas>=2`` become ``pandas==3.1.1,>=2``). Unlike MLflow, no ``mlflow==X`` is added.
 
     Args:
         defaults: The flavor's minimum, e.g. ``["scikit-learn"]``; unpinned names are pinned to
@@ -124,9 +107,8 @@ def resolve_requirements(
             ``a==2``), or both ``pip_requirements`` and ``extra_pip_requirements`` are given.
 
     Example:
-        >>> resolve_requirements(["scikit-learn"], extra_pip_requirements=["pandas>=2"])
-        ... # doctest: +SKIP
-        ['scikit-learn==1.9.1', 'pandas>=2']
+        >>> resolve_requirements([], pip_requirements=["pandas>=2", "pandas==3.1.1", "scipy"])
+        ['pandas==3.1.1,>=2', 'scipy']
     """
     if pip_requirements is not None and extra_pip_requirements is not None:
         raise FormatError(
@@ -134,8 +116,7 @@ def resolve_requirements(
         )
     if pip_requirements is not None:
         return _deduplicate(_parse_lines(pip_requirements))
-    base = [_pin_if_installed(req) for req in _parse_lines(defaults)]
-    base += _parse_lines(inferred)
+    base = [_pin_if_installed(req) for req in _parse_lines(defaults)] + _parse_lines(inferred)
     unique = {str(req): req for req in base}
     ordered = sorted(unique.values(), key=lambda req: (_canonical(req.name), str(req)))
     return _deduplicate(ordered + _parse_lines(extra_pip_requirements or ()))
@@ -144,10 +125,9 @@ def resolve_requirements(
 def write_environment(model_dir: Path, requirements: Sequence[str]) -> dict[str, str]:
     """Writes ``requirements.txt``, ``python_env.yaml`` and ``conda.yaml`` as MLflow does.
 
-    The bytes match MLflow 3.17's for the same requirement list (MLflow also puts an
-    ``mlflow==X`` line first): no trailing newline in ``requirements.txt``, ``python_env.yaml``
-    keys in the order python, build_dependencies, dependencies, and ``conda.yaml`` with its
-    keys sorted and ``pip<=<installed pip>`` so conda can fall back to an older pip.
+    The bytes match MLflow 3.17's for the same list (MLflow also puts ``mlflow==X`` first), so
+    tools that diff or hash these files see no other difference; ``conda.yaml`` says
+    ``pip<=<installed pip>`` so conda can fall back to an older pip.
 
     Args:
         model_dir: Existing model directory.
@@ -167,9 +147,10 @@ def write_environment(model_dir: Path, requirements: Sequence[str]) -> dict[str,
         _parse_safe(line)
     python = ".".join(str(part) for part in sys.version_info[:3])
     (model_dir / REQUIREMENTS_FILE).write_text("\n".join(lines), encoding="utf-8")
+    build = [(name, _installed_version(name, strip_local=False)) for name in _BUILD]
     python_env = {
         "python": python,
-        "build_dependencies": [_pinned_or_bare(name) for name in ("pip", "setuptools", "wheel")],
+        "build_dependencies": [f"{name}=={ver}" if ver else name for name, ver in build],
         "dependencies": [f"-r {REQUIREMENTS_FILE}"],
     }
     with open(model_dir / PYTHON_ENV_FILE, "w", encoding="utf-8") as out:
@@ -188,9 +169,8 @@ def write_environment(model_dir: Path, requirements: Sequence[str]) -> dict[str,
 def read_requirements(model_dir: Path, *, validate: bool = True) -> list[str]:
     """Reads a model's requirement lines, from ``requirements.txt`` or else ``conda.yaml``.
 
-    Models from any source are read here, so each line is checked as on write unless
-    ``validate`` is false (for display only: never give unvalidated lines to pip). Models
-    written by MLflow before 1.20 have only ``conda.yaml``; its pip list is used then.
+    Models come from anywhere, so lines are checked as on write unless ``validate`` is false
+    (for display only). Models from MLflow < 1.20 have only ``conda.yaml``; its pip list is used.
 
     Args:
         model_dir: The model directory.
@@ -215,33 +195,32 @@ def read_requirements(model_dir: Path, *, validate: bool = True) -> list[str]:
     else:
         raise NotFoundError(f"no {REQUIREMENTS_FILE} or {CONDA_FILE} in {model_dir}")
     lines = [line.strip() for line in raw if line.strip() and not line.lstrip().startswith("#")]
-    if validate:
-        for line in lines:
-            _parse_safe(line)
+    for line in lines if validate else ():
+        _parse_safe(line)
     return lines
 
 
 def requirement_mismatches(requirements: Iterable[str]) -> list[str]:
     """Lists the requirements the running environment does not satisfy, for a load warning.
 
-    MLflow warns at load time with "Detected one or more mismatches between the model's
-    dependencies and the current Python environment:" followed by one ``- item`` per problem;
-    this returns those items. Installed versions come from package metadata only: a name read
-    from a model file is never imported. MLflow's own packages and lines that are not plain
-    requirements (URLs, options) are skipped, as are lines whose marker does not apply here.
+    MLflow warns at load with "Detected one or more mismatches between the model's dependencies
+    and the current Python environment:" and one `` - item`` per line; these are the items.
+    Versions come from metadata only: a name read from a model file is never imported. MLflow's
+    own packages, non-requirement lines and markers that do not apply here are skipped.
 
     Args:
         requirements: Requirement lines, e.g. from :func:`read_requirements`.
 
     Returns:
-        Items like ``"numpy (current: 2.4.6, required: numpy==1.26.4)"``, or
-        ``"(current: uninstalled, ...)"`` for a missing package.
+        Items like ``"numpy (current: 2.4.6, required: numpy==1.26.4)"``, with
+        ``current: uninstalled`` for a missing package.
 
     Example:
         >>> requirement_mismatches(["numpy==0.1"])  # doctest: +SKIP
         ['numpy (current: 2.4.6, required: numpy==0.1)']
     """
     from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.version import InvalidVersion
 
     items = []
     for line in requirements:
@@ -252,19 +231,13 @@ def requirement_mismatches(requirements: Iterable[str]) -> list[str]:
         if _canonical(req.name) in _MLFLOW or (req.marker and not req.marker.evaluate()):
             continue
         installed = _installed_version(req.name, strip_local=False)
-        if installed is None or not _satisfies(req, installed):
+        try:
+            ok = installed is not None and req.specifier.contains(installed, prereleases=True)
+        except InvalidVersion:  # an installed version that is not PEP 440 meets nothing
+            ok = False
+        if not ok:
             items.append(f"{req.name} (current: {installed or 'uninstalled'}, required: {line})")
     return items
-
-
-def _satisfies(req: Requirement, version: str) -> bool:
-    """Tells whether ``version`` meets ``req``; an unparsable installed version does not."""
-    from packaging.version import InvalidVersion
-
-    try:
-        return req.specifier.contains(version, prereleases=True)
-    except InvalidVersion:
-        return False
 
 
 def _parse_safe(line: str) -> Requirement:
@@ -282,9 +255,7 @@ def _parse_safe(line: str) -> Requirement:
     try:
         req = Requirement(line)
     except InvalidRequirement as exc:
-        raise FormatError(
-            f"requirement {line!r} refused: not a PEP 508 requirement ({exc})"
-        ) from exc
+        raise FormatError(f"requirement {line!r} refused: not PEP 508 ({exc})") from exc
     if req.url:
         raise FormatError(f"requirement {line!r} refused: URL requirements are not allowed")
     return req
@@ -317,16 +288,13 @@ def _merge_into(kept: Requirement, new: Requirement) -> None:
     kept.extras |= new.extras
     if not new.specifier or str(new.specifier) == str(kept.specifier):
         return
-    if not kept.specifier:
-        kept.specifier = new.specifier
-        return
     local = _same_pin_but_local(kept.specifier, new.specifier)
-    if local is not None:
-        kept.specifier = local
+    if not kept.specifier or local is not None:
+        kept.specifier = local or new.specifier
         return
     combined = SpecifierSet(f"{kept.specifier},{new.specifier}")
-    pins = {spec.version for spec in combined if spec.operator in ("==", "===")}
-    if any(not combined.contains(pin, prereleases=True) for pin in pins if "*" not in pin):
+    pins = {spec.version for spec in combined if spec.operator == "==" and "*" not in spec.version}
+    if any(not combined.contains(pin, prereleases=True) for pin in pins):
         raise FormatError(
             f"requirements for {kept.name!r} contradict each other: "
             f"{kept.name}{kept.specifier} and {new}"
@@ -336,32 +304,20 @@ def _merge_into(kept: Requirement, new: Requirement) -> None:
 
 def _same_pin_but_local(a: SpecifierSet, b: SpecifierSet) -> SpecifierSet | None:
     """For ``torch==2.1`` vs ``torch==2.1+cu121`` returns the PyPI-installable one, else None."""
-    specs_a, specs_b = list(a), list(b)
-    if len(specs_a) != 1 or len(specs_b) != 1:
+    pins = [str(spec) for spec in (*a, *b) if spec.operator == "=="]
+    if len(pins) != 2 or not len(a) == len(b) == 1 or ("+" in pins[0]) == ("+" in pins[1]):
         return None
-    va, vb = specs_a[0].version, specs_b[0].version
-    if specs_a[0].operator != "==" or specs_b[0].operator != "==" or ("+" in va) == ("+" in vb):
-        return None
-    if va.split("+")[0] != vb.split("+")[0]:
-        return None
-    return b if "+" in va else a
+    return (b if "+" in pins[0] else a) if pins[0].split("+")[0] == pins[1].split("+")[0] else None
 
 
 def _pin_if_installed(req: Requirement) -> Requirement:
     """Pins an unpinned default (``scikit-learn``) to the installed version, as MLflow does."""
     from packaging.specifiers import SpecifierSet
 
-    if not req.specifier:
-        version = _installed_version(req.name)
-        if version is not None:
-            req.specifier = SpecifierSet(f"=={version}")
+    version = None if req.specifier else _installed_version(req.name)
+    if version is not None:
+        req.specifier = SpecifierSet(f"=={version}")
     return req
-
-
-def _pinned_or_bare(name: str) -> str:
-    """``pip==23.2.1`` when installed, else the bare name (python_env.yaml build deps)."""
-    version = _installed_version(name, strip_local=False)
-    return f"{name}=={version}" if version else name
 
 
 def _installed_version(name: str, *, strip_local: bool = True) -> str | None:
@@ -395,12 +351,10 @@ def _conda_pip_lines(path: Path) -> list[str]:
 
     env = yaml.safe_load(path.read_text(encoding="utf-8"))
     deps = env.get("dependencies") if isinstance(env, dict) else None
-    for dep in deps if isinstance(deps, list) else []:
-        if isinstance(dep, dict) and isinstance(dep.get("pip"), list):
-            return [str(line) for line in dep["pip"]]
     if not isinstance(deps, list):
         raise FormatError(f"{path}: expected a 'dependencies' list")
-    return []
+    pip = [dep["pip"] for dep in deps if isinstance(dep, dict) and isinstance(dep.get("pip"), list)]
+    return [str(line) for line in pip[0]] if pip else []
 
 
 def _collect_modules(objects: Iterable[object]) -> set[str]:
@@ -420,43 +374,34 @@ def _collect_modules(objects: Iterable[object]) -> set[str]:
 
 
 def _note_modules(obj: object, found: set[str]) -> None:
-    """Records where ``obj`` (or, for a class or module, the object itself) was defined."""
+    """Records where ``obj`` was defined: its class and bases, or the function or module."""
     import types
 
     if isinstance(obj, types.ModuleType):
         found.add(obj.__name__.partition(".")[0])
         return
-    if isinstance(obj, (types.FunctionType, types.BuiltinFunctionType)):
-        module = obj.__module__
-        if isinstance(module, str):  # None for some C functions
-            found.add(module.partition(".")[0])
-    cls = obj if isinstance(obj, type) else type(obj)
-    for base in cls.__mro__:
+    function = isinstance(obj, (types.FunctionType, types.BuiltinFunctionType))
+    module = getattr(obj, "__module__", None) if function else None
+    if isinstance(module, str):
+        found.add(module.partition(".")[0])
+    for base in (obj if isinstance(obj, type) else type(obj)).__mro__:
         found.add(str(base.__module__).partition(".")[0])
 
 
 def _children(obj: object, found: set[str]) -> Iterator[object]:
     """What the walk descends into; reads attributes without running properties."""
-    import functools as ft
     import itertools
     import types
 
-    # The builtin methods are called directly so a subclass's overrides never run.
-    if isinstance(obj, dict):
-        yield from itertools.islice(dict.values(obj), _MAX_ITEMS)
-    elif isinstance(obj, list):
-        yield from itertools.islice(list.__iter__(obj), _MAX_ITEMS)
-    elif isinstance(obj, tuple):
-        yield from itertools.islice(tuple.__iter__(obj), _MAX_ITEMS)
-    elif isinstance(obj, set):
-        yield from itertools.islice(set.__iter__(obj), _MAX_ITEMS)
-    elif isinstance(obj, frozenset):
-        yield from itertools.islice(frozenset.__iter__(obj), _MAX_ITEMS)
-    elif isinstance(obj, types.FunctionType):
+    for kind, items in _ITERATE:
+        if isinstance(obj, kind):
+            yield from itertools.islice(items(obj), _MAX_ITEMS)
+            return
+    if isinstance(obj, types.FunctionType):
         yield from _function_refs(obj, found)
     elif isinstance(obj, types.MethodType):
         yield from (obj.__func__, obj.__self__)
-    elif isinstance(obj, ft.partial):
+    elif isinstance(obj, functools.partial):
         yield from (obj.func, obj.args, obj.keywords)
     elif not isinstance(obj, (type, types.ModuleType)):
         try:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -71,9 +72,9 @@ def save_input_example(model_dir: Path, example: Any) -> dict[str, Any]:
     if kind == "dataframe":
         info["pandas_orient"] = "split" if "columns" in stored else "values"
     if params is not None:
-        stored = {"inputs": stored, "params": params}
-        llm = kind == "json_object" and isinstance(data, dict) and bool(_LLM_KEYS & data.keys())
+        llm = serving is stored  # an LLM-style dict is served unwrapped, params merged into it
         serving = {**serving, **params} if llm else {**serving, "params": params}
+        stored = {"inputs": stored, "params": params}
     (model_dir / EXAMPLE_FILE).write_bytes(_dumps(stored, indent=False))
     (model_dir / SERVING_EXAMPLE_FILE).write_bytes(_dumps(serving, indent=True))
     info["serving_input_path"] = SERVING_EXAMPLE_FILE
@@ -115,8 +116,11 @@ def load_input_example(model_dir: Path, info: Mapping[str, Any]) -> Any:
 
 
 def _split_params(example: Any) -> tuple[Any, dict[str, Any] | None]:
-    """Separates a ``(data, params)`` tuple; empty params count as none (MLflow's own reader
-    would otherwise return the wrapper as data)."""
+    """Separates a ``(data, params)`` tuple; empty params count as none.
+
+    MLflow writes an ``inputs`` wrapper for empty params but no ``params`` flag, so its own
+    reader then returns the wrapper as the data; storing plain data avoids that.
+    """
     if isinstance(example, tuple) and len(example) == 2 and isinstance(example[1], dict):
         data, params = example
         if any(not isinstance(key, str) for key in params):
@@ -165,10 +169,9 @@ def _encode_other(data: Any) -> tuple[Any, dict[str, Any], str]:
             "shape": list(data.shape),
         }
         return stored, {"inputs": data.toarray().tolist()}, kind
-    module = type(data).__module__
-    if module.startswith("pandas") and type(data).__name__ in ("DataFrame", "Series"):
-        frame = data.to_frame() if type(data).__name__ == "Series" else data
-        split = _frame_to_split(frame)
+    pd = sys.modules.get("pandas")  # not imported: then data cannot be a pandas object
+    if pd is not None and isinstance(data, (pd.DataFrame, pd.Series)):
+        split = _frame_to_split(data.to_frame() if isinstance(data, pd.Series) else data)
         return split, {"dataframe_split": split}, "dataframe"
     if np.isscalar(data) or isinstance(data, dt.datetime):
         return data, {"inputs": data}, "json_object"
@@ -202,13 +205,12 @@ def _contains_ndarray(data: Any) -> bool:
 
 def _sparse_kind(data: Any) -> str | None:
     """``sparse_matrix_csr``/``_csc`` for scipy matrices, without importing scipy otherwise."""
-    if not type(data).__module__.startswith("scipy"):
+    sparse = sys.modules.get("scipy.sparse")
+    if sparse is None:
         return None
-    from scipy.sparse import csc_matrix, csr_matrix
-
-    if isinstance(data, csc_matrix):
+    if isinstance(data, sparse.csc_matrix):
         return "sparse_matrix_csc"
-    return "sparse_matrix_csr" if isinstance(data, csr_matrix) else None
+    return "sparse_matrix_csr" if isinstance(data, sparse.csr_matrix) else None
 
 
 def _to_json_value(value: Any) -> Any:
@@ -237,11 +239,8 @@ def _is_pydantic(value: Any) -> bool:
 
 def _is_missing(value: Any) -> bool:
     """pandas' NaT and NA, which have no JSON form: written as null like NaN."""
-    if not type(value).__module__.startswith("pandas"):
-        return False
-    import pandas as pd
-
-    return value is pd.NaT or value is pd.NA
+    pd = sys.modules.get("pandas")
+    return pd is not None and (value is pd.NaT or value is pd.NA)
 
 
 def _dumps(value: Any, *, indent: bool) -> bytes:
@@ -331,7 +330,10 @@ def _to_ndarray(value: Any) -> Any:
     """An ndarray; nulls in numeric data come back as NaN rather than making an object array."""
     import numpy as np
 
-    array = np.asarray(value)
+    try:
+        array = np.asarray(value)
+    except ValueError as exc:  # ragged nesting
+        raise FormatError(f"{EXAMPLE_FILE}: not an n-dimensional array ({exc})") from exc
     if array.dtype == object:
         try:
             return np.asarray(value, dtype=np.float64)
@@ -350,9 +352,12 @@ def _to_frame(document: Any) -> Any:
             f"{EXAMPLE_FILE}: a dataframe example needs 'data' and may have 'columns' and"
             f" 'index', got {str(document)[:100]}"
         )
-    return pd.DataFrame(
-        data=document["data"], columns=document.get("columns"), index=document.get("index")
-    )
+    try:
+        return pd.DataFrame(
+            data=document["data"], columns=document.get("columns"), index=document.get("index")
+        )
+    except (TypeError, ValueError) as exc:
+        raise FormatError(f"{EXAMPLE_FILE}: not a valid 'split' dataframe ({exc})") from exc
 
 
 def _to_sparse(document: Any, kind: str) -> Any:

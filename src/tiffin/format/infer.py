@@ -1,22 +1,14 @@
 """Infer a signature from example data, giving what MLflow's ``infer_signature`` gives.
 
-A model saved by tiffin must carry the signature MLflow would have written for the same example,
-so MLflow enforces the same contract when it loads the model (and vice versa). The rules below
-mirror ``mlflow.models.infer_signature`` of MLflow 3.17.2 with two deliberate changes:
-
-* where MLflow gives up and silently writes ``[{"type": "any"}]`` (no enforcement at all), this
-  module raises :class:`~tiffin.errors.FormatError` naming what could not be inferred, because a
-  signature that enforces nothing is worse than a clear error at save time;
-* MLflow's "integer column(s)" hint warning is not emitted: it fires for nearly every model and
-  tiffin's test-suite treats warnings as errors.
-
-Numeric pandas columns are typed from their dtype alone (no per-cell loop), so inferring from a
-large training frame is cheap; object columns are inspected with ``pandas.api.types.infer_dtype``
-and only fall back to a per-value walk for nested values (lists, dicts) as MLflow does.
+A model saved by tiffin must carry the signature MLflow would write for the same example, so
+both enforce the same contract. The rules mirror MLflow 3.17.2, except that where MLflow gives up
+and writes ``[{"type": "any"}]`` (enforcing nothing) this raises :class:`~tiffin.errors.FormatError`
+naming what could not be inferred, and MLflow's "integer column(s)" hint warning is not emitted.
+Numeric columns are typed from their dtype alone (cheap on big frames); object columns go through
+``pandas.api.types.infer_dtype`` and only nested values (lists, dicts) are walked one by one.
 
 Example:
     >>> import pandas as pd
-    >>> from tiffin.format.infer import infer_signature
     >>> infer_signature(pd.DataFrame({"x": [1.0, None]})).to_dict()["inputs"]
     '[{"type": "double", "name": "x", "required": false}]'
 """
@@ -42,6 +34,7 @@ _SUPPORTED = (
     "matrix, a dict of JSON values, a list of dicts, a list of scalars or a scalar"
 )
 _MIXED = "values do not all have one type (declare the signature by hand, e.g. Array(AnyType()))"
+_EMPTY = "only empty numpy arrays, which have no element type"
 
 
 def infer_signature(
@@ -49,19 +42,16 @@ def infer_signature(
 ) -> Signature:
     """Infer a model signature from an example input, its prediction and inference params.
 
-    Why: the signature is what MLflow (and tiffin) enforce on every ``predict`` call, so it is
-    inferred exactly as MLflow infers it; a failure raises instead of producing an "any" schema.
+    Why: the signature is what MLflow and tiffin enforce on every ``predict`` call, so it is
+    inferred as MLflow infers it; a failure raises rather than yield an unenforced "any" schema.
 
     Args:
-        model_input: Example input (see :func:`infer_schema` for the accepted kinds).
+        model_input: Example input, of a kind :func:`infer_schema` accepts.
         model_output: Example prediction for ``model_input``.
-        params: Inference params with their default values (see :func:`infer_params_schema`).
-
-    Returns:
-        The signature; parts given as ``None`` (or empty ``params``) stay ``None``.
+        params: Inference params and defaults, as :func:`infer_params_schema` takes them.
 
     Raises:
-        FormatError: A part's schema cannot be inferred, or nothing at all was given.
+        FormatError: A part cannot be inferred (the message says which), or all are ``None``.
 
     Example:
         >>> import numpy as np
@@ -90,19 +80,16 @@ def _infer_part(data: Any, part: str) -> Schema | None:
 def infer_schema(data: Any) -> Schema:
     """Infer the schema of one dataset (a model input or output).
 
-    Why: tabular and JSON-like data become named column specs (so MLflow enforces names and
-    types), arrays become tensor specs with a free first (batch) dimension, as in MLflow.
+    Why: tabular and JSON-like data become named column specs, so names and types are enforced;
+    arrays become tensor specs whose first (batch) dimension is free (``-1``), as in MLflow.
 
     Args:
         data: A pandas DataFrame or Series, a numpy array, a dict of numpy arrays, a scipy
             csr/csc matrix, a dict of JSON values, a list of dicts, a list of scalars or a scalar.
 
-    Returns:
-        The schema.
-
     Raises:
-        FormatError: The data is of another kind or holds values with no MLflow type (uint64,
-            timedelta, mixed types, ...); the message names the column or key.
+        FormatError: Another kind of data, or values with no MLflow type (uint64, timedelta,
+            mixed types, ...); the message names the column or key.
 
     Example:
         >>> infer_schema([{"q": "a", "k": 1}, {"q": "b"}]).to_list()[1]
@@ -116,18 +103,13 @@ def infer_schema(data: Any) -> Schema:
     if isinstance(data, dict):
         return _dict_schema(data)
     if isinstance(data, pd.DataFrame):
-        return _frame_schema(data)
+        return Schema([_column_spec(data.iloc[:, i]) for i in range(data.shape[1])])
     if isinstance(data, pd.Series):
-        name = None if data.name is None else _label(data.name)
-        return Schema([ColSpec(_column_type(data, name), name, not _has_missing(data))])
+        return Schema([_column_spec(data)])
     if isinstance(data, np.ndarray):
         return Schema([_tensor_spec(data, data.dtype, None)])
     if _is_sparse(data):
         return Schema([_tensor_spec(data, data.data.dtype, None)])
-    return _scalar_schema(data)
-
-
-def _scalar_schema(data: Any) -> Schema:
     if _is_missing(data):
         return Schema([ColSpec(AnyType())])
     try:
@@ -139,32 +121,22 @@ def _scalar_schema(data: Any) -> Schema:
 def _list_schema(data: list[Any]) -> Schema:
     if not data:  # MLflow keeps its pre-2.9 answer for an empty list
         return Schema([ColSpec(DataType.string)])
-    if all(isinstance(item, dict) for item in data):
-        return _records_schema(data)
-    items = _array_type(data, "list")
-    if items is None:
-        raise FormatError("list: every element is an empty numpy array")
-    return Schema([ColSpec(items.items)])
-
-
-def _records_schema(rows: list[dict[Any, Any]]) -> Schema:
+    if not all(isinstance(item, dict) for item in data):
+        return Schema([ColSpec(_element_type(data, "list"))])
     columns: dict[Any, list[Any]] = {}
-    for row in rows:
+    for row in data:
         for key, value in row.items():
             columns.setdefault(key, []).append(value)
     specs = []
     for key, values in columns.items():
-        where = f"key {key!r}"
-        array = _array_type(values, where)
-        if array is None:
-            raise FormatError(f"{where}: every value is an empty numpy array")
-        required = all(row.get(key) is not None for row in rows)
-        specs.append(ColSpec(array.items, _label(key), required))
+        required = all(row.get(key) is not None for row in data)
+        specs.append(ColSpec(_element_type(values, f"key {key!r}"), _label(key), required))
     return Schema(specs)
 
 
 def _dict_schema(data: dict[Any, Any]) -> Schema:
     import numpy as np
+    import pandas as pd
 
     if all(isinstance(value, np.ndarray) for value in data.values()):
         return Schema([_tensor_spec(v, v.dtype, _label(k)) for k, v in data.items()])
@@ -172,32 +144,16 @@ def _dict_schema(data: dict[Any, Any]) -> Schema:
     for key, value in data.items():
         if not isinstance(key, str):
             raise FormatError(f"dict keys must be strings, got {key!r}")
-        value_type = _value_type(value, f"key {key!r}")
-        if value_type is None:
-            raise FormatError(f"key {key!r}: an empty numpy array has no element type")
-        specs.append(ColSpec(value_type, key, _value_required(value)))
-    return Schema(specs)
-
-
-def _value_required(value: Any) -> bool:
-    import pandas as pd
-
-    if isinstance(value, list | pd.Series):
-        return not any(_is_missing(item) for item in value)
-    return not _is_missing(value)
-
-
-def _frame_schema(frame: Any) -> Schema:
-    specs = []
-    for i, label in enumerate(frame.columns):
-        name = _label(label)
-        column = frame.iloc[:, i]
-        specs.append(ColSpec(_column_type(column, name), name, not _has_missing(column)))
+        if isinstance(value, list | pd.Series):
+            required = not any(_is_missing(item) for item in value)
+        else:
+            required = not _is_missing(value)
+        specs.append(ColSpec(_typed(value, f"key {key!r}"), key, required))
     return Schema(specs)
 
 
 def _label(label: Any) -> Any:
-    """A column label as MLflow writes it: strings, and integers for ``DataFrame(ndarray)``."""
+    """A column label as MLflow writes it: a string, or an integer for ``DataFrame(ndarray)``."""
     if isinstance(label, str):
         return label
     if isinstance(label, numbers.Integral) and not isinstance(label, bool):
@@ -205,21 +161,29 @@ def _label(label: Any) -> Any:
     raise FormatError(f"column label {label!r} is not a string or an integer; rename the column")
 
 
-def _has_missing(column: Any) -> bool:
-    return bool(column.isna().to_numpy().any())
-
-
-def _column_type(column: Any, name: Any) -> ValueType:
+def _column_spec(column: Any) -> ColSpec:
     import pandas as pd
 
-    where = f"column {name!r}" if name is not None else "series"
+    name = None if column.name is None else _label(column.name)
+    missing = column.isna().to_numpy()
+    required = not missing.any()
+    if name is None and not required:
+        raise FormatError(
+            "an unnamed Series holds missing values, and MLflow cannot mark an unnamed input "
+            "optional; give the Series a name"
+        )
+    where = "series" if name is None else f"column {name!r}"
     if isinstance(column.dtype, pd.CategoricalDtype):
         column = column.astype(object)
-    if column.dtype.kind == "O":
-        column = column.infer_objects()
-    if column.dtype.kind == "O":
-        return _object_column_type(column, where)
-    return _dtype_type(column.dtype, where)
+    if column.dtype.kind != "O":
+        return ColSpec(_dtype_type(column.dtype, where), name, required)
+    fast = _FAST_KINDS.get(pd.api.types.infer_dtype(column, skipna=True))
+    if fast is not None and not missing.all():  # all str (or bytes) but missing values
+        return ColSpec(fast, name, required)
+    column = column.infer_objects()  # as MLflow does: object ints become int64, ...
+    if column.dtype.kind != "O":
+        return ColSpec(_dtype_type(column.dtype, where), name, required)
+    return ColSpec(_object_column_type(column, where), name, required)
 
 
 _FAST_KINDS = {"string": DataType.string, "bytes": DataType.binary}
@@ -228,20 +192,14 @@ _FAST_KINDS = {"string": DataType.string, "bytes": DataType.binary}
 def _object_column_type(column: Any, where: str) -> ValueType:
     import pandas as pd
 
-    kind = pd.api.types.infer_dtype(column, skipna=True)
-    if kind in _FAST_KINDS and column.notna().any():
-        return _FAST_KINDS[kind]
     if len(column) == 0:  # MLflow falls back to string for an empty object column
         return DataType.string
     try:
-        array = _array_type(column.to_list(), where)
+        return _element_type(column.to_list(), where)
     except FormatError:
-        if pd.api.types.is_string_dtype(column):
+        if pd.api.types.is_string_dtype(column):  # MLflow's fallback, e.g. str subclasses
             return DataType.string
         raise
-    if array is None:
-        raise FormatError(f"{where}: every value is an empty numpy array")
-    return array.items
 
 
 def _dtype_type(dtype: Any, where: str) -> DataType:
@@ -254,10 +212,7 @@ def _dtype_type(dtype: Any, where: str) -> DataType:
             return DataType.integer
         if size < 8 or (kind == "i" and size == 8):
             return DataType.long
-        raise FormatError(
-            f"{where}: {dtype} values do not fit MLflow's largest integer type (long, int64); "
-            "cast to int64 or float64"
-        )
+        raise FormatError(f"{where}: {dtype} does not fit MLflow's long (int64); cast the values")
     if kind == "f" and 0 < size <= 8:
         return DataType.float if size <= 4 else DataType.double
     simple = {"U": DataType.string, "S": DataType.binary, "M": DataType.datetime}
@@ -302,22 +257,30 @@ def _value_type(value: Any, where: str) -> ValueType | None:
     if _is_missing(value) or (isinstance(value, list | dict) and not value):
         return AnyType()
     if isinstance(value, dict):
-        return _object_type(value, where)
+        props = []
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise FormatError(f"{where}: dict keys must be strings, got {key!r}")
+            item_type = _typed(item, f"{where}.{key}")
+            props.append(Property(key, item_type, not isinstance(item_type, AnyType)))
+        return Object(tuple(props))
     if isinstance(value, list | np.ndarray):
         return _array_type(value, where)
     return _scalar_type(value, where)
 
 
-def _object_type(value: dict[Any, Any], where: str) -> Object:
-    props = []
-    for key, item in value.items():
-        if not isinstance(key, str):
-            raise FormatError(f"{where}: dict keys must be strings, got {key!r}")
-        item_type = _value_type(item, f"{where}.{key}")
-        if item_type is None:
-            raise FormatError(f"{where}.{key}: an empty numpy array has no element type")
-        props.append(Property(key, item_type, not isinstance(item_type, AnyType)))
-    return Object(tuple(props))
+def _typed(value: Any, where: str) -> ValueType:
+    value_type = _value_type(value, where)
+    if value_type is None:
+        raise FormatError(f"{where}: holds {_EMPTY}")
+    return value_type
+
+
+def _element_type(values: Any, where: str) -> ValueType:
+    array = _array_type(values, where)
+    if array is None:
+        raise FormatError(f"{where}: holds {_EMPTY}")
+    return array.items
 
 
 def _array_type(values: Any, where: str) -> Array | None:
@@ -341,9 +304,9 @@ def _merge(left: ValueType, right: ValueType, where: str) -> ValueType:
     """Merge the types of two elements of one list, as MLflow's ``_merge`` methods do."""
     if isinstance(left, AnyType):
         return right if isinstance(right, AnyType | DataType) else _merge(right, left, where)
+    if isinstance(left, Object) and isinstance(right, AnyType):
+        return Object(tuple(Property(p.name, p.type, False) for p in left.properties))
     if isinstance(right, AnyType) or left == right:
-        if isinstance(left, Object) and isinstance(right, AnyType):
-            return Object(tuple(Property(p.name, p.type, False) for p in left.properties))
         return left
     if isinstance(left, Array) and isinstance(right, Array):
         if not isinstance(left.items, DataType):
@@ -351,51 +314,41 @@ def _merge(left: ValueType, right: ValueType, where: str) -> ValueType:
         if isinstance(right.items, AnyType):
             return left
     if isinstance(left, Object) and isinstance(right, Object):
-        return _merge_objects(left, right, where)
+        mine = {p.name: p for p in left.properties}
+        theirs = {p.name: p for p in right.properties}
+        return Object(tuple(_merge_property(mine, theirs, n, where) for n in mine | theirs))
     raise FormatError(f"{where}: {_MIXED}: {type_repr(left)} and {type_repr(right)}")
 
 
-def _merge_objects(left: Object, right: Object, where: str) -> Object:
-    mine = {p.name: p for p in left.properties}
-    theirs = {p.name: p for p in right.properties}
-    props = []
-    for name in mine.keys() | theirs.keys():
-        a, b = mine.get(name), theirs.get(name)
-        if a is None or b is None:  # present in only some of the dicts
-            only = a or b
-            assert only is not None
-            props.append(Property(name, only.type, False))
-            continue
-        required = a.required and b.required
-        if isinstance(a.type, DataType):
-            if a.type != b.type and not isinstance(b.type, AnyType):
-                raise FormatError(
-                    f"{where}.{name}: {_MIXED}: {a.type.value} and {type_repr(b.type)}"
-                )
-            props.append(Property(name, a.type, required))
-        else:
-            props.append(Property(name, _merge(a.type, b.type, f"{where}.{name}"), required))
-    return Object(tuple(props))
+def _merge_property(
+    mine: dict[str, Property], theirs: dict[str, Property], name: str, where: str
+) -> Property:
+    a, b = mine.get(name), theirs.get(name)
+    if a is None:  # only some of the dicts have it: optional
+        return Property(name, theirs[name].type, False)
+    if b is None:
+        return Property(name, a.type, False)
+    required = a.required and b.required
+    if not isinstance(a.type, DataType):
+        return Property(name, _merge(a.type, b.type, f"{where}.{name}"), required)
+    if a.type != b.type and not isinstance(b.type, AnyType):
+        raise FormatError(f"{where}.{name}: {_MIXED}: {a.type.value} and {type_repr(b.type)}")
+    return Property(name, a.type, required)
 
 
 @functools.cache
 def _scalar_types() -> dict[type, DataType]:
+    """MLflow's exact-type table (so ``np.int8`` or a ``str`` subclass has no type)."""
     import numpy as np
 
     return {
-        bool: DataType.boolean,
-        np.bool_: DataType.boolean,
-        int: DataType.long,
-        np.int64: DataType.long,
+        **dict.fromkeys((bool, np.bool_), DataType.boolean),
+        **dict.fromkeys((int, np.int64), DataType.long),
         np.int32: DataType.integer,
-        float: DataType.double,
-        np.float64: DataType.double,
+        **dict.fromkeys((float, np.float64), DataType.double),
         np.float32: DataType.float,
-        str: DataType.string,
-        np.str_: DataType.string,
-        bytes: DataType.binary,
-        np.bytes_: DataType.binary,
-        bytearray: DataType.binary,
+        **dict.fromkeys((str, np.str_), DataType.string),
+        **dict.fromkeys((bytes, np.bytes_, bytearray), DataType.binary),
     }
 
 
@@ -415,24 +368,21 @@ def _scalar_type(value: Any, where: str) -> DataType:
 
 
 def infer_params_schema(params: Mapping[str, Any]) -> ParamSchema:
-    """Infer the params schema from example params, each value becoming that param's default.
+    """Infer the params schema from example params; each value becomes that param's default.
 
-    Why: MLflow only passes params declared in the signature to ``predict``, and checks their
-    types; the types follow numpy's promotion of the value (``[1, 2.5]`` is a list of doubles).
+    Why: MLflow passes only declared params to ``predict`` and checks their types, which follow
+    numpy's promotion of the value (``[1, 2.5]`` is a list of doubles), as here.
 
     Args:
-        params: Param names to example values: a scalar (int -> long, float -> double, str,
-            bool, date/datetime -> datetime), a 1-D list of scalars, or a dict (-> object).
-
-    Returns:
-        The params schema.
+        params: Names to values: a scalar (int -> long, float -> double, str, bool,
+            date/datetime -> datetime), a 1-D list of scalars (shape ``[-1]``) or a dict (object).
 
     Raises:
         FormatError: Some values have no param type; the message lists every one of them.
 
     Example:
-        >>> infer_params_schema({"k": 5, "stop": ["\\n"]}).to_list()[1]
-        {'name': 'stop', 'default': ['\\n'], 'shape': [-1], 'type': 'string'}
+        >>> infer_params_schema({"k": 5, "stop": ["."]}).to_list()[1]
+        {'name': 'stop', 'default': ['.'], 'shape': [-1], 'type': 'string'}
     """
     if not isinstance(params, Mapping):
         raise FormatError(f"params must be a mapping, got {type(params).__name__}")
@@ -452,7 +402,14 @@ def _param_spec(name: str, value: Any) -> ParamSpec:
     import numpy as np
 
     if isinstance(value, list | np.ndarray):
-        return _list_param_spec(name, value)
+        if getattr(value, "ndim", 1) != 1 or any(_is_nested(item) for item in value):
+            raise FormatError("expected a scalar, a 1-D list or a dict, got a nested list")
+        if len(value) == 0:
+            raise FormatError("an empty list has no element type; declare the ParamSpec by hand")
+        if all(_is_datetime(item) for item in value):
+            return ParamSpec(name, DataType.datetime, [_isoformat(v) for v in value], (-1,))
+        param_type = _param_type(value)
+        return ParamSpec(name, param_type, [_param_value(v, param_type) for v in value], (-1,))
     if _is_datetime(value):
         return ParamSpec(name, DataType.datetime, _isoformat(value))
     if isinstance(value, dict):
@@ -461,81 +418,59 @@ def _param_spec(name: str, value: Any) -> ParamSpec:
             raise FormatError("an empty dict has no properties to infer")
         return ParamSpec(name, value_type, copy.deepcopy(value))
     if np.isscalar(value):
-        param_type = _dtype_type(np.array(value).dtype, "value")
+        param_type = _param_type(value)
         return ParamSpec(name, param_type, _param_value(value, param_type))
     raise FormatError(f"expected a scalar, a 1-D list or a dict, got {type(value).__name__}")
 
 
-def _list_param_spec(name: str, value: Any) -> ParamSpec:
+def _is_nested(item: Any) -> bool:
+    return isinstance(item, list) or bool(getattr(item, "ndim", 0))
+
+
+def _param_type(value: Any) -> DataType:
+    """The type numpy gives the value(s), as MLflow decides it (``[1, 2.5]`` -> double)."""
     import numpy as np
 
-    depth = _depth(value)
-    if depth != 1:
-        raise FormatError(f"expected a scalar, a 1-D list or a dict, got a {depth}-D list")
-    if len(value) == 0:
-        raise FormatError("an empty list has no element type; declare the ParamSpec by hand")
-    if all(_is_datetime(item) for item in value):
-        return ParamSpec(name, DataType.datetime, [_isoformat(v) for v in value], (-1,))
-    try:
-        param_type = _dtype_type(np.array(value).dtype, "list")
-    except FormatError:
-        raise FormatError("list values do not all have one scalar type") from None
-    return ParamSpec(name, param_type, [_param_value(v, param_type) for v in value], (-1,))
-
-
-def _depth(value: Any) -> int:
-    import numpy as np
-
-    if isinstance(value, np.ndarray):
-        return int(value.ndim)
-    if isinstance(value, list):
-        return max((_depth(item) for item in value), default=0) + 1
-    return 0
+    dtype = np.array(value).dtype
+    if dtype.kind == "O":
+        raise FormatError("values do not share one scalar type (or an int is too large)")
+    param_type = _dtype_type(dtype, "value")
+    if param_type == DataType.binary:
+        raise FormatError("binary values are not allowed for params")
+    return param_type
 
 
 @functools.cache
-def _param_accepts() -> dict[DataType, tuple[type, ...]]:
-    """Python/numpy scalar types MLflow accepts (and converts) for each param type."""
+def _param_accepts() -> dict[DataType, tuple[tuple[type, ...], type]]:
+    """Per param type: the scalar types MLflow accepts for it, and the Python type it stores."""
     import numpy as np
 
     integer: tuple[type, ...] = (int, np.int32)
-    long = (*integer, np.int64)
-    floats = (*long, float, np.float32)
+    floats = (*integer, np.int64, float, np.float32)
     return {
-        DataType.boolean: (bool, np.bool_),
-        DataType.integer: integer,
-        DataType.long: long,
-        DataType.float: floats,
-        DataType.double: (*floats, np.float64),
-        DataType.string: (str, np.str_),
+        DataType.boolean: ((bool, np.bool_), bool),
+        DataType.integer: (integer, int),
+        DataType.long: ((*integer, np.int64), int),
+        DataType.float: (floats, float),
+        DataType.double: ((*floats, np.float64), float),
+        DataType.string: ((str, np.str_), str),
     }
-
-
-_PYTHON: dict[DataType, type] = {
-    DataType.boolean: bool,
-    DataType.integer: int,
-    DataType.long: int,
-    DataType.float: float,
-    DataType.double: float,
-    DataType.string: str,
-}
 
 
 def _param_value(value: Any, param_type: DataType) -> Any:
     """The default as the plain Python value MLflow stores (``np.int32(5)`` -> ``5``)."""
-    if param_type not in _PYTHON:
-        raise FormatError(f"{param_type.value} values are not allowed for params")
-    if type(value) not in _param_accepts()[param_type]:
+    accepted, python_type = _param_accepts()[param_type]
+    if type(value) not in accepted:
         raise FormatError(f"{type(value).__name__} {value!r:.100} is not a {param_type.value}")
-    return _PYTHON[param_type](value)
+    return python_type(value)
 
 
 def _isoformat(value: Any) -> str:
-    """A datetime default as MLflow writes it: naive, UTC for aware datetimes."""
+    """A datetime default as MLflow writes it: naive, in UTC for an aware datetime."""
     if isinstance(value, _dt.datetime) and value.tzinfo is not None:
         value = value.astimezone(_dt.UTC).replace(tzinfo=None)
     elif not isinstance(value, _dt.date):  # np.datetime64
         value = value.item()
         if not isinstance(value, _dt.date):
-            raise FormatError(f"{value!r} is not representable as a datetime (below microseconds)")
+            raise FormatError(f"{value!r} is not a datetime (precision finer than microseconds)")
     return str(value.isoformat())

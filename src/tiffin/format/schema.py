@@ -37,10 +37,12 @@ class ColSpec:
     """One column of a tabular input: a type, an optional name, and whether it may be absent."""
 
     type: ValueType
-    name: str | None = None
+    name: str | int | None = None
     required: bool = True
 
-    def __init__(self, type: ValueType | str, name: str | None = None, required: bool = True):
+    def __init__(
+        self, type: ValueType | str, name: str | int | None = None, required: bool = True
+    ):
         object.__setattr__(self, "type", _as_type(type))
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "required", required)
@@ -64,9 +66,9 @@ class TensorSpec:
 
     dtype: str
     shape: tuple[int, ...]
-    name: str | None = None
+    name: str | int | None = None
 
-    def __init__(self, dtype: Any, shape: Iterable[int], name: str | None = None):
+    def __init__(self, dtype: Any, shape: Iterable[int], name: str | int | None = None):
         dtype_name = dtype if isinstance(dtype, str) else str(getattr(dtype, "name", dtype))
         flexible = dtype_name.rstrip("0123456789") in {"<U", ">U", "U", "<S", ">S", "S"}
         if flexible and any(ch.isdigit() for ch in dtype_name):
@@ -124,10 +126,10 @@ class Schema:
     def has_names(self) -> bool:
         return self.specs[0].name is not None
 
-    def names(self) -> list[str]:
+    def names(self) -> list[str | int]:
         return [s.name for s in self.specs if s.name is not None]
 
-    def required_names(self) -> list[str]:
+    def required_names(self) -> list[str | int]:
         return [s.name for s in self.specs if s.name is not None and s.required]
 
     def to_list(self) -> list[dict[str, Any]]:
@@ -181,8 +183,9 @@ def _parse_spec(item: Any, where: str) -> Spec:
     if not isinstance(required, bool):
         raise FormatError(f"{where}.required: expected true or false, got {required!r}")
     name = item.get("name")
-    if name is not None and not isinstance(name, str):
-        raise FormatError(f"{where}.name: expected a string, got {name!r}")
+    # MLflow writes integer names for frames built from arrays (``DataFrame(ndarray)``).
+    if name is not None and (not isinstance(name, str | int) or isinstance(name, bool)):
+        raise FormatError(f"{where}.name: expected a string or an integer, got {name!r}")
     return ColSpec(value_type, name, required)
 
 
@@ -204,6 +207,31 @@ _SCALAR_PARAM_CHECK: dict[DataType, tuple[type, ...]] = {
     DataType.string: (str,),
     DataType.datetime: (str, _dt.date),
 }
+
+
+def _plain(value: Any, ptype: DataType | Object) -> Any:
+    """One default value as the Python builtin MLflow stores (numpy scalars unwrapped)."""
+    if hasattr(value, "item") and callable(value.item) and not isinstance(value, list | dict):
+        value = value.item()
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(_dt.UTC).replace(tzinfo=None)
+        return value.isoformat()
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    if ptype in (DataType.float, DataType.double) and isinstance(value, int):
+        if not isinstance(value, bool):
+            return float(value)
+    return value
+
+
+def _normalise_default(default: Any, ptype: DataType | Object, shape: Any) -> Any:
+    if default is None:
+        return None
+    if shape and (isinstance(default, list | tuple) or hasattr(default, "tolist")):
+        items = default.tolist() if hasattr(default, "tolist") else list(default)
+        return [_plain(v, ptype) for v in items]
+    return _plain(default, ptype)
 
 
 @dataclass(frozen=True, init=False)
@@ -228,8 +256,7 @@ class ParamSpec:
         shp = tuple(shape) if shape is not None else None
         if shp not in (None, (-1,)):
             raise FormatError(f"param {name!r}: shape must be null or [-1], got {list(shp or ())}")
-        if isinstance(default, _dt.date):
-            default = default.isoformat()
+        default = _normalise_default(default, ptype, shp)
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "type", ptype)
         object.__setattr__(self, "default", default)
@@ -248,7 +275,8 @@ class ParamSpec:
         ]
         if bad:
             raise FormatError(
-                f"param {self.name!r}: default {self.default!r:.200} is not of type {self.type.value}"
+                f"param {self.name!r}: default {self.default!r:.200} "
+                f"is not of type {self.type.value}"
             )
 
     def to_dict(self) -> dict[str, Any]:

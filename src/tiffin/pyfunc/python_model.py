@@ -19,6 +19,7 @@ import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from tiffin.errors import FormatError, NotFoundError
@@ -52,6 +53,12 @@ class PythonModel:
         self, context: PythonModelContext, model_input: Any, params: dict[str, Any] | None = None
     ) -> Any:
         raise NotImplementedError
+
+    @property
+    def predict_type_hints(self) -> Any:
+        """No type hints: MLflow's loader asks every PythonModel for them before predicting,
+        so answering "none" is what lets ``mlflow.pyfunc.load_model`` run our models."""
+        return SimpleNamespace(input=None, output=None)
 
 
 def _copy_artifacts(tmp: Path, artifacts: Mapping[str, str | Path]) -> dict[str, Any]:

@@ -1,0 +1,123 @@
+"""In-process predict: what the pyfunc wrapper adds on top of the raw scikit-learn call.
+
+``lr`` is saved with a signature by tiffin and by MLflow and loaded back with each one's
+``pyfunc.load_model``. Per call, on the same float64 DataFrame, we time:
+
+- ``raw``: ``est.predict(df)``, the estimator itself (the floor: scikit-learn already spends
+  about a millisecond validating a DataFrame);
+- ``tiffin``: ``tiffin.pyfunc`` model ``.predict(df)`` (strict signature enforcement + call);
+- ``mlflow``: MLflow's pyfunc model ``.predict(df)`` (its enforcement + call).
+
+``timeit``-style: each sample is a loop of ``number`` calls (sized to ~0.2 s) and gives the
+time per call; rounds interleave the variants, and medians over the rounds are reported.
+
+Targets: at 1 row tiffin - raw < 100 us; at 100,000 rows tiffin / raw - 1 < 10%.
+
+Usage: ``.venv/bin/python bench/bench_predict.py``
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import timeit
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from _common import Report, fit_model, make_frame, quiet_mlflow
+
+ROWS = (1, 100, 10_000, 100_000)
+ROUNDS = 15
+SAMPLE_SECONDS = 0.2
+
+
+def load_all(root: Path) -> tuple[Any, Any, Any]:
+    """Fit lr; save and load it with tiffin and MLflow; return (raw, tiffin model, mlflow model)."""
+    import mlflow.pyfunc
+    import mlflow.sklearn
+
+    import tiffin
+    import tiffin.pyfunc
+    import tiffin.sklearn
+
+    est, frame = fit_model("lr")
+    y = est.predict(frame)
+    tiffin.sklearn.save_model(est, root / "tiffin", signature=tiffin.infer_signature(frame, y))
+    # pip_requirements skips MLflow's slow requirement inference: it does not change predict.
+    mlflow.sklearn.save_model(
+        est,
+        str(root / "mlflow"),
+        signature=mlflow.models.infer_signature(frame, y),
+        pip_requirements=["scikit-learn", "skops"],
+    )
+    return est, tiffin.pyfunc.load_model(root / "tiffin"), mlflow.pyfunc.load_model(root / "mlflow")
+
+
+def calibrate(fn: Callable[[], Any]) -> int:
+    """How many calls make one ~``SAMPLE_SECONDS`` sample (at least 1)."""
+    timer = timeit.Timer(fn)
+    number, elapsed = timer.autorange()
+    return max(1, round(number * SAMPLE_SECONDS / elapsed))
+
+
+def main() -> int:
+    """Time raw, tiffin and MLflow predict per call at several batch sizes; report and check."""
+    import numpy as np
+
+    quiet_mlflow()
+    report = Report("bench_predict", "in-process predict, lr with a signature (time per call)")
+    with tempfile.TemporaryDirectory(prefix="tiffin-bench-predict-") as tmp:
+        est, tiffin_model, mlflow_model = load_all(Path(tmp))
+        for n_rows in ROWS:
+            df = make_frame(n_rows)
+            expected = est.predict(df)
+            assert np.array_equal(np.asarray(tiffin_model.predict(df)), expected)
+            variants: list[tuple[str, Callable[[], Any]]] = [
+                (f"{n_rows:>7,} rows: raw est.predict(df)", lambda df=df: est.predict(df)),
+                (f"{n_rows:>7,} rows: tiffin pyfunc", lambda df=df: tiffin_model.predict(df)),
+                (f"{n_rows:>7,} rows: mlflow pyfunc", lambda df=df: mlflow_model.predict(df)),
+            ]
+            numbers = {label: calibrate(fn) for label, fn in variants}
+            for i in range(ROUNDS):
+                shift = i % len(variants)
+                for label, fn in variants[shift:] + variants[:shift]:
+                    number = numbers[label]
+                    report.add(label, timeit.Timer(fn).timeit(number) / number)
+            print(f"  {n_rows:,} rows done")
+
+    for n_rows in ROWS:
+        raw, tif, mlf = (
+            f"{n_rows:>7,} rows: {v}" for v in ("raw est.predict(df)", "tiffin pyfunc", "mlflow pyfunc")
+        )
+        report.ratio(tif, raw, key=f"{n_rows:,} rows: tiffin / raw")
+        report.ratio(mlf, raw, key=f"{n_rows:,} rows: mlflow / raw")
+        report.ratio(mlf, tif, key=f"{n_rows:,} rows: mlflow / tiffin")
+        report.derived[f"{n_rows:,} rows: tiffin - raw (us)"] = (
+            report.med(tif) - report.med(raw)
+        ) * 1e6
+    one_raw, one_tif = "      1 rows: raw est.predict(df)", "      1 rows: tiffin pyfunc"
+    big_raw, big_tif = "100,000 rows: raw est.predict(df)", "100,000 rows: tiffin pyfunc"
+    overhead_us = (report.med(one_tif) - report.med(one_raw)) * 1e6
+    report.target(
+        "1 row: tiffin - raw < 100 us",
+        overhead_us,
+        lambda v: v < 100,
+        f"{overhead_us:.0f} us ({report.med(one_tif) * 1e6:.0f} us vs "
+        f"{report.med(one_raw) * 1e6:.0f} us raw)",
+    )
+    extra = report.med(big_tif) / report.med(big_raw) - 1
+    report.target(
+        "100,000 rows: tiffin / raw - 1 < 10%",
+        extra,
+        lambda v: v < 0.10,
+        f"{extra * 100:+.1f}% ({report.med(big_tif) * 1e3:.2f} ms vs "
+        f"{report.med(big_raw) * 1e3:.2f} ms raw)",
+    )
+    report.print_table(floor=lambda label: f"{label.partition(':')[0]}: raw est.predict(df)")
+    report.finish()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
