@@ -37,6 +37,7 @@ __all__ = [
     "make_frame",
     "median",
     "quiet_mlflow",
+    "child_env",
     "run_process",
     "versions",
 ]
@@ -98,9 +99,26 @@ def median(values: Sequence[float]) -> float:
     return float(statistics.median(values))
 
 
+def child_env() -> dict[str, str]:
+    """The environment of every timed child process.
+
+    Bytecode caching is switched on, into a cache of our own (``results/pycache``): this
+    sandbox sets ``PYTHONDONTWRITEBYTECODE=1``, which would make every child recompile the
+    editable tiffin sources (but not site-packages, compiled at install) on each start, a cost
+    no installed tiffin pays. The untimed warm-up runs fill the cache for every variant alike.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(
+        PYTHONPYCACHEPREFIX=str(RESULTS_DIR / "pycache"),
+        PYTHONWARNINGS="ignore",
+        MLFLOW_DISABLE_TELEMETRY="true",
+    )
+    return env
+
+
 def run_process(argv: Sequence[str], cwd: Path | None = None) -> float:
     """Wall time in seconds of one child process, start to exit; raises if it fails."""
-    env = {**os.environ, "PYTHONWARNINGS": "ignore", "MLFLOW_DISABLE_TELEMETRY": "true"}
+    env = child_env()
     start = time.perf_counter()
     proc = subprocess.run(list(argv), cwd=cwd, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
@@ -138,6 +156,7 @@ class Report:
     targets: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     derived: dict[str, float] = field(default_factory=dict)
+    loadavg_at_start: tuple[float, float, float] = field(default_factory=os.getloadavg)
 
     def add(self, label: str, seconds: float) -> None:
         self.samples.setdefault(label, []).append(seconds)
@@ -145,10 +164,16 @@ class Report:
     def med(self, label: str) -> float:
         return median(self.samples[label])
 
-    def ratio(self, num: str, den: str, key: str | None = None) -> float:
-        """``median(num) / median(den)``, recorded under ``key`` (default ``num / den``)."""
+    def ratio(self, num: str, den: str) -> float:
+        """``median(num) / median(den)``, recorded as ``num / den`` (``lr: a / b`` for
+        ``lr: a`` over ``lr: b``)."""
         value = self.med(num) / self.med(den)
-        self.derived[key or f"{num} / {den}"] = value
+        group, sep, rest = num.partition(": ")
+        if sep and den.startswith(group + sep):
+            key = f"{group}: {rest} / {den.removeprefix(group + sep)}"
+        else:
+            key = f"{num} / {den}"
+        self.derived[key] = value
         return value
 
     def target(
@@ -156,9 +181,7 @@ class Report:
     ) -> bool:
         """Record one target: its measured value, how it is shown and whether it passed."""
         passed = bool(ok(value))
-        self.targets.append(
-            {"target": description, "value": value, "shown": shown, "pass": passed}
-        )
+        self.targets.append({"target": description, "value": value, "shown": shown, "pass": passed})
         return passed
 
     def print_table(self, floor: str | Callable[[str], str | None] | None = None) -> None:
@@ -183,6 +206,8 @@ class Report:
             print(line)
         for key, value in self.derived.items():
             print(f"  {key} = {value:.3f}")
+        load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+        print(f"  load average now: {load} (at start: {self.loadavg_at_start[0]:.2f}; 2 cores)")
         for note in self.notes:
             print(f"  note: {note}")
 
@@ -195,7 +220,12 @@ class Report:
             "name": self.name,
             "title": self.title,
             "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
-            "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+            "machine": {
+                "cpus": os.cpu_count(),
+                "platform": platform.platform(),
+                "loadavg_at_start": self.loadavg_at_start,
+                "loadavg_at_end": os.getloadavg(),
+            },
             "versions": versions(),
             "medians_s": {label: self.med(label) for label in self.samples},
             "samples_s": self.samples,

@@ -117,9 +117,9 @@ def main() -> int:
             print(f"  round {i + 1}/{RUNS} done")
 
     for model in MODELS:
-        vs_skops = report.ratio(f"{model}: tiffin", f"{model}: floor skops", key=f"{model}: tiffin / floor skops")
-        report.ratio(f"{model}: tiffin", f"{model}: floor joblib", key=f"{model}: tiffin / floor joblib")
-        mlflow_x = report.ratio(f"{model}: mlflow", f"{model}: tiffin", key=f"{model}: mlflow / tiffin")
+        vs_skops = report.ratio(f"{model}: tiffin", f"{model}: floor skops")
+        report.ratio(f"{model}: tiffin", f"{model}: floor joblib")
+        mlflow_x = report.ratio(f"{model}: mlflow", f"{model}: tiffin")
         tiffin_s = report.med(f"{model}: tiffin")
         report.target(
             f"{model}: tiffin <= 1.1x floor (skops)",

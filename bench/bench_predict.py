@@ -22,6 +22,7 @@ import sys
 import tempfile
 import timeit
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,12 @@ from _common import Report, fit_model, make_frame, quiet_mlflow
 ROWS = (1, 100, 10_000, 100_000)
 ROUNDS = 15
 SAMPLE_SECONDS = 0.2
+RAW, TIFFIN, MLFLOW = "raw est.predict(df)", "tiffin pyfunc", "mlflow pyfunc"
+
+
+def label(n_rows: int, variant: str) -> str:
+    """``1 rows: tiffin pyfunc``: the batch size first, so ratios group by it."""
+    return f"{n_rows:,} rows: {variant}"
 
 
 def load_all(root: Path) -> tuple[Any, Any, Any]:
@@ -74,30 +81,28 @@ def main() -> int:
             expected = est.predict(df)
             assert np.array_equal(np.asarray(tiffin_model.predict(df)), expected)
             variants: list[tuple[str, Callable[[], Any]]] = [
-                (f"{n_rows:>7,} rows: raw est.predict(df)", lambda df=df: est.predict(df)),
-                (f"{n_rows:>7,} rows: tiffin pyfunc", lambda df=df: tiffin_model.predict(df)),
-                (f"{n_rows:>7,} rows: mlflow pyfunc", lambda df=df: mlflow_model.predict(df)),
+                (label(n_rows, RAW), partial(est.predict, df)),
+                (label(n_rows, TIFFIN), partial(tiffin_model.predict, df)),
+                (label(n_rows, MLFLOW), partial(mlflow_model.predict, df)),
             ]
-            numbers = {label: calibrate(fn) for label, fn in variants}
+            numbers = {name: calibrate(fn) for name, fn in variants}
             for i in range(ROUNDS):
                 shift = i % len(variants)
-                for label, fn in variants[shift:] + variants[:shift]:
-                    number = numbers[label]
-                    report.add(label, timeit.Timer(fn).timeit(number) / number)
+                for name, fn in variants[shift:] + variants[:shift]:
+                    number = numbers[name]
+                    report.add(name, timeit.Timer(fn).timeit(number) / number)
             print(f"  {n_rows:,} rows done")
 
     for n_rows in ROWS:
-        raw, tif, mlf = (
-            f"{n_rows:>7,} rows: {v}" for v in ("raw est.predict(df)", "tiffin pyfunc", "mlflow pyfunc")
-        )
-        report.ratio(tif, raw, key=f"{n_rows:,} rows: tiffin / raw")
-        report.ratio(mlf, raw, key=f"{n_rows:,} rows: mlflow / raw")
-        report.ratio(mlf, tif, key=f"{n_rows:,} rows: mlflow / tiffin")
+        raw, tif, mlf = (label(n_rows, v) for v in (RAW, TIFFIN, MLFLOW))
+        report.ratio(tif, raw)
+        report.ratio(mlf, raw)
+        report.ratio(mlf, tif)
         report.derived[f"{n_rows:,} rows: tiffin - raw (us)"] = (
             report.med(tif) - report.med(raw)
         ) * 1e6
-    one_raw, one_tif = "      1 rows: raw est.predict(df)", "      1 rows: tiffin pyfunc"
-    big_raw, big_tif = "100,000 rows: raw est.predict(df)", "100,000 rows: tiffin pyfunc"
+    one_raw, one_tif = label(1, RAW), label(1, TIFFIN)
+    big_raw, big_tif = label(100_000, RAW), label(100_000, TIFFIN)
     overhead_us = (report.med(one_tif) - report.med(one_raw)) * 1e6
     report.target(
         "1 row: tiffin - raw < 100 us",
@@ -114,7 +119,7 @@ def main() -> int:
         f"{extra * 100:+.1f}% ({report.med(big_tif) * 1e3:.2f} ms vs "
         f"{report.med(big_raw) * 1e3:.2f} ms raw)",
     )
-    report.print_table(floor=lambda label: f"{label.partition(':')[0]}: raw est.predict(df)")
+    report.print_table(floor=lambda name: f"{name.partition(': ')[0]}: {RAW}")
     report.finish()
     return 0
 

@@ -241,8 +241,9 @@ def _swap_loader(schema: Schema, members: Members) -> None:
     _tree(schema, 3)["__loader__"] = "LossNode"
 
 
-def _hide_n_features(schema: Schema, members: Members) -> None:
-    attrs = schema["content"]["content"]["estimators_"]["content"][3]["content"]
+def _hide_n_features(schema: Schema, members: Members, tree: int | None = 3) -> None:
+    estimator = schema if tree is None else schema["content"]["content"]["estimators_"]
+    attrs = estimator["content"] if tree is None else estimator["content"][tree]["content"]
     index = list(attrs["content"]).index("n_features_in_")  # skops would make it a tuple key
     attrs["key_types"]["content"][index] = {"__class__": "tuple", "__module__": "builtins",
                                             "__loader__": "TypeNode"}  # fmt: skip
@@ -301,7 +302,9 @@ CRAFTED = [
     pytest.param(
         _drop_n_features, r"estimators_\[3\]: n_features_in_ None", id="no n_features_in_"
     ),
-    pytest.param(_hide_n_features, "not all plain strings", id="n_features_in_ key type"),
+    pytest.param(
+        _hide_n_features, r"estimators_\[3\]: n_features_in_ None", id="n_features_in_ key type"
+    ),
     pytest.param(_swap_loader, "stored with LossNode, not TreeNode", id="loader swap"),
     pytest.param(_share_id, "different objects share __id__", id="shared __id__"),
 ]
@@ -326,6 +329,13 @@ def test_safe_type_through_another_loader_is_refused(tmp_path: Path) -> None:
     clean = _dumped(SimpleImputer().fit(X), tmp_path / "imputer.skops")
     path = _rewrite(clean, tmp_path / "crafted.skops", edit)
     with pytest.raises(UntrustedModelError, match="numpy.dtype stored with LossNode"):
+        load(path)
+
+
+def test_attribute_names_must_be_strings(tmp_path: Path) -> None:
+    clean = _dumped(DecisionTreeClassifier().fit(X, Y), tmp_path / "dt.skops")
+    path = _rewrite(clean, tmp_path / "crafted.skops", lambda s, m: _hide_n_features(s, m, None))
+    with pytest.raises(UntrustedModelError, match="the root object: attribute names are not"):
         load(path)
 
 

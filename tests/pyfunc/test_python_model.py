@@ -79,15 +79,15 @@ class _Upper(tiffin.pyfunc.PythonModel):
 def test_we_load_mlflows_python_model_only_with_trust(tmp_path: Path) -> None:
     import mlflow.pyfunc
 
-    class Doubler(mlflow.pyfunc.PythonModel):
-        def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
-            # no type hints: MLflow would try to derive a signature from them
-            return model_input["x"] * 2
-
     path = tmp_path / "mlflow_model"
     sig = Signature(inputs=Schema([ColSpec("long", "x")]))
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # MLflow's advice to add type hints
+        warnings.simplefilter("ignore")  # MLflow's advice to add type hints, at class creation
+
+        class Doubler(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
+            def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
+                return model_input["x"] * 2
+
         mlflow.pyfunc.save_model(
             str(path),
             python_model=Doubler(),

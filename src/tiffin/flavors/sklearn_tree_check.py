@@ -79,6 +79,13 @@ def attrs_of(state: State, keys: frozenset[str] | None = None) -> State | None:
     Why: DictNode turns each key into ``key_types[i](key)`` and zips the two lists, so a
     shorter or reordered ``key_types`` (say ``tuple`` for ``n_features_in_``) would hide an
     attribute we checked. With ``keys``, also insist on a plain dict of exactly those keys.
+
+    Example:
+        >>> key = {"__loader__": "TypeNode", "__module__": "builtins", "__class__": "str"}
+        >>> attrs = {"n_features_in_": {"__loader__": "JsonNode", "content": "6"}}
+        >>> content = {"__loader__": "DictNode", "content": attrs, "key_types": {"content": [key]}}
+        >>> attrs_of({"__loader__": "ObjectNode", "content": content}) == attrs
+        True
     """
     content = state.get("content")
     if not isinstance(content, dict) or content.get("__loader__") != "DictNode":
@@ -102,7 +109,14 @@ def _fields(state: object, *keys: str) -> tuple[object, ...]:
 
 
 def json_value(state: object) -> object:
-    """The value of a JsonNode, or :data:`MISSING` (equal to nothing a check looks for)."""
+    """The value of a JsonNode, or :data:`MISSING` (equal to nothing a check looks for).
+
+    Why: skops builds a JsonNode with ``json.loads(content)``; so do we, to see the same value.
+
+    Example:
+        >>> json_value({"__loader__": "JsonNode", "content": "null"}) is None
+        True
+    """
     if isinstance(state, dict) and state.get("__loader__") == "JsonNode":
         try:
             return json.loads(state["content"])
@@ -112,7 +126,14 @@ def json_value(state: object) -> object:
 
 
 def json_int(state: object) -> int | None:
-    """The int in a JsonNode (not a bool, not a float), else None."""
+    """The int in a JsonNode (not a bool, not a float), else None.
+
+    Why: ``true`` or ``6.0`` would pass a comparison with 6 but are not what sklearn writes.
+
+    Example:
+        >>> json_int({"__loader__": "JsonNode", "content": "6"}), json_int({"content": "6"})
+        (6, None)
+    """
     value = json_value(state)
     return value if type(value) is int else None
 

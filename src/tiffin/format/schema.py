@@ -40,9 +40,7 @@ class ColSpec:
     name: str | int | None = None
     required: bool = True
 
-    def __init__(
-        self, type: ValueType | str, name: str | int | None = None, required: bool = True
-    ):
+    def __init__(self, type: ValueType | str, name: str | int | None = None, required: bool = True):
         object.__setattr__(self, "type", _as_type(type))
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "required", required)
@@ -219,9 +217,9 @@ def _plain(value: Any, ptype: DataType | Object) -> Any:
         return value.isoformat()
     if isinstance(value, _dt.date):
         return value.isoformat()
-    if ptype in (DataType.float, DataType.double) and isinstance(value, int):
-        if not isinstance(value, bool):
-            return float(value)
+    is_int = isinstance(value, int) and not isinstance(value, bool)
+    if ptype in (DataType.float, DataType.double) and is_int:
+        return float(value)
     return value
 
 

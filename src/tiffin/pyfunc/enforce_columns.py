@@ -175,8 +175,8 @@ def _ints_to_ints(values: Any, dst: Any) -> tuple[Any, str | None]:
     if np.can_cast(values.dtype, dst, "safe") or not values.size:
         return values.astype(dst), None
     info = np.iinfo(dst)
-    bad = (values < info.min) | (values > info.max)
-    if bad.any():
+    if values.min() < info.min or values.max() > info.max:
+        bad = (values < info.min) | (values > info.max)
         return None, f"values out of range for {dst.name} e.g. {show(values[bad][0].item())}"
     return values.astype(dst), None
 
@@ -188,10 +188,8 @@ def _ints_to_floats(values: Any, dst: Any) -> tuple[Any, str | None]:
     if value_bits <= bits or not values.size:
         return values.astype(dst), None
     limit = 2**bits
-    bad = values > limit
-    if src.kind == "i":
-        bad |= values < -limit
-    if bad.any():
+    if values.max() > limit or (src.kind == "i" and values.min() < -limit):
+        bad = (values > limit) | ((values < -limit) if src.kind == "i" else False)
         example = show(values[bad][0].item())
         return None, f"values beyond 2**{bits} are not exact in {dst.name} e.g. {example}"
     return values.astype(dst), None

@@ -195,7 +195,9 @@ def _assemble(frame: Any, taken: list[int], changes: dict[int, Any]) -> Any:
     else:
         out = frame.take(taken, axis=1)
     for i, values in changes.items():
-        out.isetitem(i, values)
+        # isetitem copies a bare array; a Series on the same index is taken as is (pandas 3)
+        big = isinstance(values, np.ndarray) and len(values) > 10_000
+        out.isetitem(i, pd.Series(values, index=out.index, copy=False) if big else values)
     return out
 
 

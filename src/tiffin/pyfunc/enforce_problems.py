@@ -22,7 +22,7 @@ from typing import Any
 
 from tiffin.errors import SchemaError
 
-__all__ = ["MAX_LISTED", "InputSchemaError", "Problem", "rows_detail", "show"]
+__all__ = ["InputSchemaError", "MAX_LISTED", "Problem", "rows_detail", "show"]
 
 MAX_LISTED = 20
 """At most this many problems are written into the message (all are kept in ``problems``)."""

@@ -44,8 +44,8 @@ from tiffin.format.types import (
 from tiffin.pyfunc.enforce_problems import show
 
 __all__ = [
-    "MAX_ISSUES",
     "Issue",
+    "MAX_ISSUES",
     "check_item",
     "check_scalar",
     "check_value",
