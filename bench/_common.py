@@ -176,6 +176,19 @@ class Report:
         self.derived[key] = value
         return value
 
+    def paired(self, num: str, den: str, how: str = "ratio") -> float:
+        """Median over rounds of ``num[i] / den[i]`` (or ``num[i] - den[i]`` for ``diff``).
+
+        Why: when variants are interleaved in short samples, the two samples of one round ran
+        moments apart, under the same load from other processes; pairing them cancels most of
+        that load, which the ratio of two medians taken over different moments does not.
+        """
+        a, b = self.samples[num], self.samples[den]
+        if len(a) != len(b):
+            raise ValueError(f"{num!r} and {den!r} have different numbers of samples")
+        values = [x / y if how == "ratio" else x - y for x, y in zip(a, b, strict=True)]
+        return median(values)
+
     def target(
         self, description: str, value: float, ok: Callable[[float], bool], shown: str
     ) -> bool:
