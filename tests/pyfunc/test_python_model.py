@@ -146,3 +146,42 @@ def test_saving_over_an_existing_model_is_refused(saved: Path) -> None:
     with pytest.raises(AlreadyExistsError):
         tiffin.pyfunc.save_model(saved, python_model=_Upper(), pip_requirements=["pandas"])
     assert sorted(p.name for p in saved.iterdir()) == before
+
+
+def test_mlflow_model_with_params_predicts_the_same_in_both(tmp_path: Path) -> None:
+    import mlflow.pyfunc
+
+    path = tmp_path / "mlflow_params"
+    sig = Signature(
+        inputs=Schema([ColSpec("double", "x")]),
+        params=ParamSchema([ParamSpec("factor", "double", 2.0), ParamSpec("tag", "string", "t")]),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+
+        class Mul(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
+            def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
+                return (model_input["x"] * params["factor"]).tolist()
+
+        mlflow.pyfunc.save_model(
+            str(path),
+            python_model=Mul(),
+            signature=mlflow.models.ModelSignature.from_dict(sig.to_dict()),
+            pip_requirements=["pandas"],
+        )
+        theirs = mlflow.pyfunc.load_model(str(path))
+    ours = tiffin.pyfunc.load_model(path, trust=True)
+    df = pd.DataFrame({"x": [1.0, 2.5]})
+    for params in (None, {"factor": 3.0}):
+        assert ours.predict(df, params=params) == theirs.predict(df, params=params)
+    assert ours.signature == sig
+
+
+def test_mlflow_loads_our_model_without_a_signature(tmp_path: Path) -> None:
+    import mlflow.pyfunc
+
+    path = tmp_path / "plain"
+    tiffin.pyfunc.save_model(path, python_model=_Upper(), pip_requirements=["pandas"])
+    df = pd.DataFrame({"s": ["a", "b"]})
+    assert mlflow.pyfunc.load_model(str(path)).predict(df) == ["A", "B"]
+    assert tiffin.pyfunc.load_model(path, trust=True).predict(df) == ["A", "B"]
