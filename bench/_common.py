@@ -28,9 +28,11 @@ from typing import Any
 __all__ = [
     "BENCH_DIR",
     "DATE",
+    "MODELS",
     "N_FEATURES",
     "N_ROWS",
     "PYTHON",
+    "RESULTS_DIR",
     "Report",
     "feature_names",
     "fit_model",

@@ -66,14 +66,15 @@ def _dump(model: Any, file: Path, fmt: str) -> list[str] | None:
         from tiffin.flavors import sklearn_skops
 
         sklearn_skops.dump(model, file)
-        refused = sklearn_skops.untrusted_types(file)
+        skops_io = import_optional("skops.io", "sklearn")
+        reported = sorted(skops_io.get_untrusted_types(file=file))  # one audit pass (~40 ms)
+        refused = [t for t in reported if t not in sklearn_skops.SAFE_TYPES]
         if refused:
             raise FormatError(
                 f"the model uses types tiffin does not load without trust: {refused[:10]}; "
                 "save it with serialization_format='cloudpickle' (loading then needs trust=True)"
             )
-        skops_io = import_optional("skops.io", "sklearn")
-        return sorted(skops_io.get_untrusted_types(file=file)) or None
+        return reported or None
     if fmt == "cloudpickle":
         cloudpickle = import_optional("cloudpickle", "pickle")
         with open(file, "wb") as f:

@@ -76,7 +76,8 @@ def column_plan(schema: Schema) -> ColumnPlan:
         names=names,
         index=pd.Index(names) if names is not None else None,
         targets=targets,
-        fast_dtypes=list(targets) if None not in targets else None,
+        # not `None in targets`: numpy says np.dtype("float64") == None (dtype(None) is float64)
+        fast_dtypes=list(targets) if all(t is not None for t in targets) else None,
         composite=any(not isinstance(s.type, DataType) for s in specs),
     )
     if len(_PLANS) >= 256:
