@@ -97,3 +97,22 @@ def test_verify_names_a_tampered_file(tmp_path: Path, logreg: Any) -> None:
 def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:
     proc = _run("models", "verify", "-m", str(tmp_path / "nope"))
     assert proc.returncode == 3 and "no model at" in proc.stderr
+
+
+@pytest.mark.parametrize("key", ["instances", "inputs"])
+@pytest.mark.parametrize("shape", ["records", "columns", "rows"])
+def test_instances_and_inputs_forms(
+    key: str, shape: str, model: Path, logreg: Any, frame: pd.DataFrame, tmp_path: Path
+) -> None:
+    rows = frame.head(3)
+    value: Any = {
+        "records": rows.to_dict(orient="records"),
+        "columns": rows.to_dict(orient="list"),
+        "rows": rows.to_numpy().tolist(),
+    }[shape]
+    src = tmp_path / "in.json"
+    src.write_text(json.dumps({key: value}))
+    out = tmp_path / "out.json"
+    proc = _run("models", "predict", "-m", str(model), "-i", str(src), "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(out.read_text())["predictions"] == logreg.predict(rows).tolist()

@@ -45,15 +45,14 @@ def _frame_records(value: Any) -> Any:
     return pd.DataFrame.from_records(value)
 
 
-def _tensor(value: Any) -> Any:
-    import numpy as np
+def _instances(value: Any) -> Any:
+    """``instances``/``inputs``: records become a frame; anything else goes to enforcement as
+    JSON gave it, so the schema (not this codec) decides how lists become typed arrays."""
+    import pandas as pd
 
-    if isinstance(value, Mapping):
-        return {k: np.asarray(v) for k, v in value.items()}
-    try:
-        return np.asarray(value)
-    except ValueError:
-        return np.asarray(value, dtype=object)
+    if isinstance(value, list) and value and all(isinstance(r, Mapping) for r in value):
+        return pd.DataFrame.from_records(value)
+    return value
 
 
 def parse_payload(payload: Any) -> tuple[Any, dict[str, Any] | None]:
@@ -80,7 +79,7 @@ def parse_payload(payload: Any) -> tuple[Any, dict[str, Any] | None]:
     elif keys[0] == "dataframe_records":
         data = _frame_records(value)
     else:
-        data = _tensor(value)
+        data = _instances(value)
     return data, dict(params) if params is not None else None
 
 
