@@ -18,6 +18,7 @@ from __future__ import annotations
 
 __all__ = [
     "AlreadyExistsError",
+    "ConflictError",
     "FormatError",
     "IntegrityError",
     "MissingDependencyError",
@@ -44,6 +45,16 @@ class AlreadyExistsError(TiffinError, FileExistsError):
     """Refused because it would overwrite something that exists."""
 
     error_code = "RESOURCE_ALREADY_EXISTS"
+
+
+class ConflictError(TiffinError):
+    """Refused because the state changed under the caller (a compare-and-swap lost).
+
+    Retrying with fresh state may succeed: read the current value, decide again, then write with
+    the new expected value.
+    """
+
+    error_code = "RESOURCE_CONFLICT"
 
 
 class SchemaError(TiffinError, ValueError):

@@ -141,3 +141,26 @@ def test_load_model_returns_the_estimator(logreg: Any, tmp_path: Path) -> None:
     est = tiffin.sklearn.load_model(tmp_path / "m")
     assert type(est) is type(logreg)
     assert np.array_equal(est.coef_, logreg.coef_)
+
+
+def test_mlflow_skops_file_outside_our_allowlist_needs_trust(
+    frame: pd.DataFrame, target: Any, tmp_path: Path
+) -> None:
+    import skops.io
+    from sklearn.neighbors import KNeighborsClassifier
+
+    knn = KNeighborsClassifier(algorithm="kd_tree").fit(frame, target)  # KDTree: not allowlisted
+    probe = tmp_path / "probe.skops"
+    skops.io.dump(knn, probe)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _mlflow().sklearn.save_model(
+            knn,
+            str(tmp_path / "m"),
+            skops_trusted_types=skops.io.get_untrusted_types(file=probe),
+            pip_requirements=["scikit-learn"],
+        )
+    with pytest.raises(UntrustedModelError, match="KDTree"):
+        tiffin.pyfunc.load_model(tmp_path / "m")
+    model = tiffin.pyfunc.load_model(tmp_path / "m", trust=True)
+    assert np.array_equal(model.predict(frame), knn.predict(frame))

@@ -66,15 +66,15 @@ def _dump(model: Any, file: Path, fmt: str) -> list[str] | None:
         from tiffin.flavors import sklearn_skops
 
         sklearn_skops.dump(model, file)
-        skops_io = import_optional("skops.io", "sklearn")
-        reported = sorted(skops_io.get_untrusted_types(file=file))  # one audit pass (~40 ms)
-        refused = [t for t in reported if t not in sklearn_skops.SAFE_TYPES]
+        refused = sklearn_skops.untrusted_types(file)  # our own audit: what load would refuse
         if refused:
             raise FormatError(
                 f"the model uses types tiffin does not load without trust: {refused[:10]}; "
                 "save it with serialization_format='cloudpickle' (loading then needs trust=True)"
             )
-        return reported or None
+        # MLflow's loader takes its trust list from the MLmodel; we write it for MLflow only.
+        skops_io = import_optional("skops.io", "sklearn")
+        return sorted(skops_io.get_untrusted_types(file=file)) or None
     if fmt == "cloudpickle":
         cloudpickle = import_optional("cloudpickle", "pickle")
         with open(file, "wb") as f:
@@ -183,12 +183,23 @@ def _model_file(model_dir: Path, mlmodel: MLModel) -> tuple[Path, str]:
     return file, str(conf.get("serialization_format") or "pickle")
 
 
-def _read(file: Path, fmt: str) -> Any:
-    """Deserialize; the trust gate has already allowed any pickle by the time we get here."""
+def _read(file: Path, fmt: str, trusted: bool = False) -> Any:
+    """Deserialize; the trust gate has already allowed any pickle by the time we get here.
+
+    A skops file our reader refuses (a type outside the allowlist) still loads when the caller
+    trusts the model: skops itself then loads it with the types the file uses.
+    """
     if fmt == "skops":
+        from tiffin.errors import UntrustedModelError
         from tiffin.flavors import sklearn_skops
 
-        return sklearn_skops.load(file)
+        try:
+            return sklearn_skops.load(file)
+        except UntrustedModelError:
+            if not trusted:
+                raise
+        skops_io = import_optional("skops.io", "sklearn")
+        return skops_io.load(file, trusted=skops_io.get_untrusted_types(file=file))
     if fmt not in SERIALIZATION_FORMATS:
         raise FormatError(f"{file}: unrecognized serialization format {fmt!r}")
     with open(file, "rb") as f:
@@ -203,8 +214,8 @@ def load_model(model_uri: str | Path, *, trust: bool = False) -> Any:
     """
     model_dir = resolve_local_path(model_uri)
     mlmodel = MLModel.load(model_dir)
-    check_trust(model_dir, mlmodel, trust=trust)
-    return _read(*_model_file(model_dir, mlmodel))
+    decision = check_trust(model_dir, mlmodel, trust=trust)
+    return _read(*_model_file(model_dir, mlmodel), trusted=decision.trusted)
 
 
 class _SklearnPyfunc:
@@ -219,8 +230,12 @@ class _SklearnPyfunc:
 
 
 def _load_pyfunc(
-    model_dir: Path, mlmodel: MLModel, model_config: dict[str, Any] | None = None
+    model_dir: Path,
+    mlmodel: MLModel,
+    model_config: dict[str, Any] | None = None,
+    *,
+    trusted: bool = False,
 ) -> _SklearnPyfunc:
-    estimator = _read(*_model_file(Path(model_dir), mlmodel))
+    estimator = _read(*_model_file(Path(model_dir), mlmodel), trusted=trusted)
     predict_fn = str(mlmodel.flavors.get("python_function", {}).get("predict_fn") or "predict")
     return _SklearnPyfunc(estimator, predict_fn)

@@ -1,14 +1,17 @@
 """Save and load scikit-learn estimators with skops, safely enough for untrusted files.
 
-skops refuses types it does not trust by default, and MLflow's loader answers that by trusting
-whatever list the artifact itself carries (``skops_trusted_types`` in the MLmodel): a file then
-vouches for itself. We never do that. The only extra trust is :data:`SAFE_TYPES`, a fixed list
-in this module, and the two types in it that scikit-learn indexes without bounds checks (the
-tree node stores) are validated array by array first (:mod:`tiffin.flavors.sklearn_tree_check`).
+MLflow's loader trusts whatever type list the artifact itself carries (``skops_trusted_types``
+in the MLmodel): a file then vouches for itself. We never do that. Loading goes through
+:mod:`tiffin.flavors.skops_reader`, which checks every type the file names against a fixed
+allowlist in our code (:mod:`tiffin.flavors.skops_allowlist`: skops' defaults plus
+:data:`SAFE_TYPES`, each tied to one skops loader) before importing anything, and builds the
+object as skops would without importing skops (``import skops.io`` alone imports all of
+scikit-learn). The two types that scikit-learn indexes without bounds checks (the tree node
+stores) are validated array by array first (:mod:`tiffin.flavors.sklearn_tree_check`).
 
 The file is read once and the same bytes are audited, validated and loaded, so nothing can swap
-it in between. This module is imported lazily by the sklearn flavor; skops is imported inside
-the functions that need it.
+it in between. This module is imported lazily by the sklearn flavor; skops is imported only to
+save (:func:`dump`).
 
 Example:
     >>> dump(model, Path("model.skops"))  # doctest: +SKIP
@@ -44,9 +47,11 @@ __all__ = ["SAFE_TYPES", "dump", "load", "untrusted_types"]
 
 # Types we trust beyond skops' defaults (skops already trusts every public estimator class, the
 # Cython losses, numpy arrays, scalars and ufuncs, builtins containers), each with the one skops
-# loader that writes it. Found empirically: fit and dump the estimators of linear_model, tree,
-# ensemble, preprocessing, pipeline, compose, impute, naive_bayes, neighbors, svm, cluster,
-# decomposition, feature_extraction.text and dummy, list what ``get_untrusted_types`` reports.
+# loader that writes it (skops_allowlist.LOADER_TYPES lists each under that loader only).
+# Found empirically: fit and dump the estimators of linear_model, tree, ensemble,
+# preprocessing, pipeline, compose, impute, naive_bayes, neighbors, svm, cluster,
+# decomposition, feature_extraction.text, neural_network and dummy, list what
+# ``get_untrusted_types`` reports.
 # Data and plain-Python types only, never a function (builtins.eval, operator.*, posix.system,
 # functools.partial, ...). A state naming one of these with another loader is refused: LossNode
 # or ConstructorFromReduceNode would call the type with arguments from the file (a Tree that
@@ -62,9 +67,9 @@ __all__ = ["SAFE_TYPES", "dump", "load", "untrusted_types"]
 # - scipy.interpolate._bsplines.BSpline (SplineTransformer): scipy's C evaluation trusts the
 #   knots, coefficients and degree to agree and we do not validate them.
 #
-# Not covered here: skops trusts every estimator class by default and nothing checks their
-# fitted arrays; some C paths trust those too (KMeans.predict reads ``cluster_centers_`` as
-# wide as X, SVC's libsvm reads ``support_vectors_`` likewise).
+# Not covered here: the allowlist trusts every estimator class, as skops does, and nothing
+# checks their fitted arrays; some C paths trust those too (KMeans.predict reads
+# ``cluster_centers_`` as wide as X, SVC's libsvm reads ``support_vectors_`` likewise).
 _SAFE_TYPE_LOADERS: dict[str, str] = {
     # numpy: dtype objects (SimpleImputer, KBinsDiscretizer keep one)
     "numpy.dtype": "DTypeNode",
@@ -83,6 +88,9 @@ _SAFE_TYPE_LOADERS: dict[str, str] = {
     "sklearn.tree._tree.Tree": "TreeNode",
     # ensemble: VotingClassifier/StackingClassifier ``named_estimators_``
     "sklearn.utils._bunch.Bunch": "DictNode",
+    # neural_network: MLP*'s solver state (learning rate, moment arrays; only partial_fit uses it)
+    "sklearn.neural_network._stochastic_optimizers.AdamOptimizer": "ObjectNode",
+    "sklearn.neural_network._stochastic_optimizers.SGDOptimizer": "ObjectNode",
 }
 SAFE_TYPES: frozenset[str] = frozenset(_SAFE_TYPE_LOADERS)
 
@@ -105,21 +113,25 @@ def untrusted_types(path: Path) -> list[str]:
     """The types in the skops file at ``path`` that :func:`load` would refuse.
 
     Why: saving checks this so a model that could only be loaded with trust is caught when it
-    is written, not when someone tries to serve it.
+    is written, not when someone tries to serve it. It is the audit :func:`load` runs, so the
+    two always agree.
 
     Example:
         >>> untrusted_types(Path("model.skops"))  # doctest: +SKIP
         []
     """
-    return _refused_types(Path(path).read_bytes(), str(path))[0]
+    from tiffin.flavors.skops_reader import refused_types
+
+    return refused_types(Path(path).read_bytes(), str(path))
 
 
 def load(path: Path) -> Any:
     """Load the skops file at ``path`` without trusting anything the file says about itself.
 
-    Why: the file may come from anyone. Types outside skops' defaults and :data:`SAFE_TYPES`
-    are refused, every tree is validated before scikit-learn sees it, and gradient boosting
-    stages are checked against their init estimator after loading.
+    Why: the file may come from anyone. Types outside our allowlist (skops' defaults and
+    :data:`SAFE_TYPES`) are refused before anything is imported, every tree is validated before
+    scikit-learn sees it, and gradient boosting stages are checked against their init
+    estimator after loading. skops itself is not imported: its import alone costs ~1.5 s.
 
     Raises:
         UntrustedModelError: the file uses a type we do not trust or a tree fails validation.
@@ -128,46 +140,17 @@ def load(path: Path) -> Any:
     Example:
         >>> load(Path("model.skops")).predict(X)  # doctest: +SKIP
     """
-    import skops.io
-    from skops.io.exceptions import UntrustedTypesFoundException
+    from tiffin.flavors.skops_reader import read_skops
 
     source = str(path)
     data = Path(path).read_bytes()
-    boosting = _check_archive(data, source)  # FormatError for a broken file, before skops
+    boosting = _check_archive(data, source)  # FormatError for a broken file, before building
     if not data:
         raise FormatError(f"{source}: empty file, not a skops file")
-    # One pass: skops audits the file against our allowlist and refuses anything else. Asking
-    # get_untrusted_types first would parse the whole schema twice (~40 ms for a forest).
-    try:
-        model = skops.io.loads(data, trusted=_SAFE_SORTED)
-    except UntrustedTypesFoundException:
-        refused, _trusted = _refused_types(data, source)
-        raise UntrustedModelError(
-            f"{source}: refusing to load it, it uses types tiffin does not trust: "
-            f"{', '.join(refused)}. Loading them could run code from the file; "
-            "load with trust=True only if you trust its source."
-        ) from None
-    except Exception as exc:  # skops and scikit-learn raise many types for a malformed state
-        raise FormatError(f"{source}: skops could not load it: {exc}") from exc
+    model = read_skops(data, source)  # audits every type against the allowlist, then builds
     if boosting:
         check_boosting(model, source)
     return model
-
-
-_SAFE_SORTED = sorted(SAFE_TYPES)
-
-
-def _refused_types(data: bytes, source: str) -> tuple[list[str], list[str]]:
-    """Split what skops reports as untrusted into (refused, trusted by :data:`SAFE_TYPES`)."""
-    import skops.io
-
-    try:
-        reported = skops.io.get_untrusted_types(data=data) if data else None
-    except Exception as exc:  # skops raises KeyError/TypeError/ValueError on a bad schema
-        raise FormatError(f"{source}: not a readable skops file: {exc}") from exc
-    if reported is None:
-        raise FormatError(f"{source}: empty file, not a skops file")
-    return [t for t in reported if t not in SAFE_TYPES], [t for t in reported if t in SAFE_TYPES]
 
 
 # --- schema.json: find every tree and the estimator that owns it ---------------------------

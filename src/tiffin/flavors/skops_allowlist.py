@@ -10,12 +10,13 @@ defaults do: an estimator class only through ``ObjectNode`` (``cls.__new__`` + s
 ufunc only through ``FunctionNode`` (a lookup, never a call), ``sklearn.tree._tree.Tree``
 only through ``TreeNode``, whose arrays :mod:`tiffin.flavors.sklearn_tree_check` validated.
 
-How the lists were made (scikit-learn 1.9.1, numpy 2.4, scipy, skops 0.16), once, by a dev
-script: the estimators are ``f"{get_module(c)}.{c.__name__}"`` for ``all_estimators()``;
-the rest is skops' default trusted set (its internal losses and links, numpy dtype types and
-ufuncs, scipy.special ufuncs, bit generators, builtins containers) plus the types
+How the lists were made (scikit-learn 1.9.1, numpy 2.4.6, scipy 1.17.1, skops 0.16), once, with
+skops' own helpers: the estimators are ``get_type_name(c)`` for ``all_estimators()``; the rest
+is skops' default trusted set (its internal losses and links, numpy dtype types and ufuncs,
+scipy.special ufuncs, bit generators, builtins containers) plus the types
 :data:`tiffin.flavors.sklearn_skops.SAFE_TYPES` adds, each with the loader that writes it.
-Regenerate them when the scikit-learn we support changes a class's module.
+``tests/flavors/test_skops_reader.py`` recomputes skops' set and fails when an upgrade moves
+or adds a class: regenerate the lists then.
 
 Left out on purpose, as skops leaves them out of its defaults: anything that calls code
 with arguments from the file (``builtins.eval``/``exec``/``getattr``/``open``, ``operator.*``,

@@ -87,7 +87,7 @@ def load_model(
     code = conf.get("code")
     code_dir = model_dir / str(code) if code and decision.trusted else None
     with isolated_code_path(code_dir):
-        impl = _load_impl(model_dir, mlmodel, conf, merged or None)
+        impl = _load_impl(model_dir, mlmodel, conf, merged or None, decision.trusted)
     # Our loaders apply predict_fn themselves; a foreign loader's impl exposes it by name.
     ours = plugins.loader_for(str(conf.get("loader_module", ""))) is not None
     predict_fn = "predict" if ours else str(conf.get("predict_fn") or "predict")
@@ -95,13 +95,19 @@ def load_model(
 
 
 def _load_impl(
-    model_dir: Path, mlmodel: MLModel, conf: Mapping[str, Any], model_config: dict[str, Any] | None
+    model_dir: Path,
+    mlmodel: MLModel,
+    conf: Mapping[str, Any],
+    model_config: dict[str, Any] | None,
+    trusted: bool,
 ) -> Any:
+    """Our loaders take ``(model_dir, mlmodel, model_config, *, trusted)``; foreign ones
+    MLflow's ``(data_path[, model_config])``."""
     loader_name = str(conf.get("loader_module", ""))
     ours = plugins.loader_for(loader_name)
     if ours is not None:
         module = importlib.import_module(ours)
-        return module._load_pyfunc(model_dir, mlmodel, model_config)
+        return module._load_pyfunc(model_dir, mlmodel, model_config, trusted=trusted)
     # A foreign loader (MLflow's contract); the trust gate has already required trust for it.
     module = importlib.import_module(loader_name)
     data_path = str(model_dir / conf["data"]) if conf.get("data") else str(model_dir)

@@ -193,7 +193,11 @@ class _Wrapper:
 
 
 def _load_pyfunc(
-    model_dir: Path, mlmodel: MLModel, model_config: dict[str, Any] | None = None
+    model_dir: Path,
+    mlmodel: MLModel,
+    model_config: dict[str, Any] | None = None,
+    *,
+    trusted: bool = False,
 ) -> _Wrapper:
     """Unpickle the PythonModel; only reached after the trust gate allowed it."""
     import cloudpickle
