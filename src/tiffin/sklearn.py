@@ -13,6 +13,7 @@ from tiffin.flavors.sklearn import (
     SERIALIZATION_FORMATS,
     get_default_pip_requirements,
     load_model,
+    log_model,
     save_model,
 )
 
@@ -21,5 +22,6 @@ __all__ = [
     "SERIALIZATION_FORMATS",
     "get_default_pip_requirements",
     "load_model",
+    "log_model",
     "save_model",
 ]

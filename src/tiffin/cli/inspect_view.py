@@ -17,12 +17,12 @@ def describe(model_uri: str) -> dict[str, Any]:
     from tiffin.format.manifest import read_manifest, scan_files, verify_manifest
     from tiffin.format.mlmodel import MLModel
     from tiffin.format.sniff import find_code_files
-    from tiffin.pyfunc.load import resolve_local_path
+    from tiffin.pyfunc.load import resolve_model
 
-    model_dir = resolve_local_path(model_uri)
+    model_dir, digest = resolve_model(model_uri)
     mlmodel = MLModel.load(model_dir)
     try:
-        verify_manifest(model_dir)
+        verify_manifest(model_dir, expected_digest=digest)
         state = "ok" if read_manifest(model_dir) is not None else "no manifest"
     except IntegrityError as e:
         state = f"FAILED: {e}"

@@ -133,11 +133,11 @@ def inspect(model_uri: str, as_json: bool) -> None:
 def verify(model_uri: str, trust: bool) -> None:
     """Check every file against the manifest and run the trust gate; load nothing."""
     from tiffin.format.mlmodel import MLModel
-    from tiffin.pyfunc.load import resolve_local_path
+    from tiffin.pyfunc.load import resolve_model
     from tiffin.pyfunc.trust import check_trust
 
-    model_dir = resolve_local_path(model_uri)
-    decision = check_trust(model_dir, MLModel.load(model_dir), trust=trust)
+    model_dir, digest = resolve_model(model_uri)
+    decision = check_trust(model_dir, MLModel.load(model_dir), trust=trust, expected_digest=digest)
     if decision.manifest is None:
         click.echo(f"{model_dir}: no manifest (not written by tiffin); no symlinks found")
     else:

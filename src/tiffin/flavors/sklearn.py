@@ -26,7 +26,7 @@ from tiffin.format.atomic import atomic_directory
 from tiffin.format.mlmodel import MLModel
 from tiffin.format.schema import Signature
 from tiffin.plugins import import_optional
-from tiffin.pyfunc.load import resolve_local_path
+from tiffin.pyfunc.load import resolve_model
 from tiffin.pyfunc.python_model import copy_code_paths
 from tiffin.pyfunc.save import SaveOptions, finish_model, python_version
 from tiffin.pyfunc.trust import check_trust
@@ -36,6 +36,7 @@ __all__ = [
     "SERIALIZATION_FORMATS",
     "get_default_pip_requirements",
     "load_model",
+    "log_model",
     "save_model",
 ]
 
@@ -212,9 +213,9 @@ def load_model(model_uri: str | Path, *, trust: bool = False) -> Any:
     Example:
         >>> clf = load_model("clf")  # doctest: +SKIP
     """
-    model_dir = resolve_local_path(model_uri)
+    model_dir, digest = resolve_model(model_uri)
     mlmodel = MLModel.load(model_dir)
-    decision = check_trust(model_dir, mlmodel, trust=trust)
+    decision = check_trust(model_dir, mlmodel, trust=trust, expected_digest=digest)
     return _read(*_model_file(model_dir, mlmodel), trusted=decision.trusted)
 
 
@@ -239,3 +240,29 @@ def _load_pyfunc(
     estimator = _read(*_model_file(Path(model_dir), mlmodel), trusted=trusted)
     predict_fn = str(mlmodel.flavors.get("python_function", {}).get("predict_fn") or "predict")
     return _SklearnPyfunc(estimator, predict_fn)
+
+
+def log_model(
+    sk_model: Any,
+    name: str = "model",
+    *,
+    registered_model_name: str | None = None,
+    run_id: str | None = None,
+    **save_kwargs: Any,
+) -> Any:
+    """Save the estimator into the active run's artifacts (and register it if asked).
+
+    Example:
+        >>> with tiffin.start_run():  # doctest: +SKIP
+        ...     info = log_model(clf, name="model", registered_model_name="churn")
+    """
+    from tiffin.tracking import log_model as _log_model
+
+    return _log_model(
+        save_model,
+        sk_model,
+        name,
+        registered_model_name=registered_model_name,
+        run_id=run_id,
+        **save_kwargs,
+    )

@@ -26,7 +26,7 @@ from tiffin.pyfunc.codepath import isolated_code_path
 from tiffin.pyfunc.model import PyFuncModel
 from tiffin.pyfunc.trust import check_trust
 
-__all__ = ["load_model", "resolve_local_path"]
+__all__ = ["load_model", "resolve_local_path", "resolve_model"]
 
 PYFUNC = "python_function"
 
@@ -45,13 +45,28 @@ def resolve_local_path(model_uri: str | Path) -> Path:
             raise NotFoundError(f"{text}: file URIs must name a local path (no host)")
         text = unquote(parsed.path)
     elif "://" in text or text.startswith(("runs:/", "models:/")):
-        raise NotFoundError(
-            f"{text}: this URI scheme needs the tracking store, which is not available yet"
-        )
+        raise NotFoundError(f"{text}: not a local path; use resolve_model for store URIs")
     path = Path(text).expanduser()
     if not path.exists():
         raise NotFoundError(f"no model at {path}")
     return path
+
+
+def resolve_model(model_uri: str | Path) -> tuple[Path, str | None]:
+    """A local directory for any model URI, and the registry's digest for ``models:/`` ones.
+
+    Example:
+        >>> resolve_model("models:/churn@champion")  # doctest: +SKIP
+        (PosixPath('.../artifacts/model'), '3f1c...')
+    """
+    text = str(model_uri)
+    if text.startswith(("runs:/", "models:/")):
+        from tiffin.store.model_uris import resolve_model_uri
+        from tiffin.store.tracking_uri import get_tracking_uri
+
+        resolved = resolve_model_uri(text, get_tracking_uri())
+        return resolved.path, resolved.digest
+    return resolve_local_path(model_uri), None
 
 
 def load_model(
@@ -63,9 +78,11 @@ def load_model(
     """Load any model with a ``python_function`` flavor.
 
     Args:
-        model_uri: a local path or ``file://`` URI of a model directory.
+        model_uri: a local path, ``file://``, ``runs:/<run_id>/<path>``,
+            ``models:/<name>/<version>``, ``models:/<name>@<alias>`` or ``models:/<name>/latest``.
         trust: allow content that runs code when loaded (pickles, ``code/``, unknown loaders).
-            Only pass it for models whose origin you trust.
+            Only pass it for models whose origin you trust. A ``models:/`` model whose files
+            match the digest the registry recorded is trusted without it.
         model_config: overrides merged over the ``config`` saved with the model.
 
     Raises:
@@ -77,12 +94,12 @@ def load_model(
         >>> model = load_model("model_dir")  # doctest: +SKIP
         >>> model.predict(df)  # doctest: +SKIP
     """
-    model_dir = resolve_local_path(model_uri)
+    model_dir, digest = resolve_model(model_uri)
     mlmodel = MLModel.load(model_dir)
     conf = mlmodel.flavors.get(PYFUNC)
     if conf is None:
         raise NotFoundError(f'{model_dir}: model does not have the "python_function" flavor')
-    decision = check_trust(model_dir, mlmodel, trust=trust)
+    decision = check_trust(model_dir, mlmodel, trust=trust, expected_digest=digest)
     merged = {**(conf.get("config") or {}), **(model_config or {})}
     code = conf.get("code")
     code_dir = model_dir / str(code) if code and decision.trusted else None

@@ -1,0 +1,286 @@
+"""The model registry: registered models, their immutable versions, tags and moving aliases.
+
+Why it is careful: the registry is the root of trust (a version's digest is what the trust gate
+believes), so version numbers are allocated under a lock and never reused, retries with an
+idempotency key return the first result, aliases move by compare-and-swap, and model names have
+one canonical spelling (see :mod:`tiffin.store.names`). Each method is one transaction. A miss
+says what exists: "model 'm' has no version 5; versions: 1-4, 6".
+
+Example:
+    >>> from tiffin.store import RegistryStore
+    >>> registry = RegistryStore("sqlite:////tmp/tiffin-doctest.db")
+    >>> registry.create_registered_model("churn")  # doctest: +SKIP
+    >>> v = registry.create_model_version("churn", "runs:/abc/model")  # doctest: +SKIP
+    >>> registry.set_registered_model_alias("churn", "prod", v.version)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.engine import Connection
+
+from tiffin.errors import NotFoundError
+from tiffin.store.entities import ModelVersion
+from tiffin.store.names import alias_name, bounded, entity_key, model_name, uri_text
+from tiffin.store.registry_lookup import (
+    alias_version,
+    model_row,
+    version_entities,
+    version_number,
+    version_row,
+)
+from tiffin.store.registry_models import RegisteredModelStore, description_text, registry_tags
+from tiffin.store.registry_write import (
+    create_version,
+    delete_alias,
+    digest_text,
+    run_id_text,
+    set_alias,
+    touch,
+)
+from tiffin.store.statements import now_ms, upsert
+from tiffin.store.tables import MAX_IDEMPOTENCY_KEY_LENGTH, model_version_tags, model_versions
+
+__all__ = ["RegistryStore"]
+
+
+class RegistryStore(RegisteredModelStore):
+    """Registered models, versions, tags and aliases in a SQLite file or a PostgreSQL database.
+
+    Args:
+        uri: ``sqlite:///path/to/file.db`` or ``postgresql://user:pw@host/db``; the same
+            database as the tracking store is fine (and usual).
+
+    Example:
+        >>> registry = RegistryStore("sqlite:///mlruns.db")  # doctest: +SKIP
+        >>> registry.get_model_version_by_alias("churn", "prod").version  # doctest: +SKIP
+        3
+    """
+
+    def create_model_version(
+        self,
+        name: str,
+        source: str,
+        run_id: str | None = None,
+        digest: str | None = None,
+        description: str | None = None,
+        tags: Mapping[str, object] | None = None,
+        idempotency_key: str | None = None,
+    ) -> ModelVersion:
+        """Register a new version (READY) of an existing model; numbers are never reused.
+
+        Register only after the model's files are durable (blob before row). Pass an
+        ``idempotency_key`` to make a retry after a lost response return the same version.
+
+        Example:
+            >>> registry.create_model_version("churn", "runs:/abc/model",
+            ...                               idempotency_key="job-17").version  # doctest: +SKIP
+            4
+        """
+        clean = model_name(name)
+        values = {
+            "source": uri_text(source, "source"),
+            "run_id": None if run_id is None else run_id_text(run_id),
+            "digest": None if digest is None else digest_text(digest),
+            "description": description_text(description),
+        }
+        key = None
+        if idempotency_key is not None:
+            key = bounded(idempotency_key, "idempotency_key", MAX_IDEMPOTENCY_KEY_LENGTH)
+        tag_values = registry_tags(tags)
+
+        def work(conn: Connection) -> ModelVersion:
+            row = create_version(conn, clean, values, tag_values, key)
+            return version_entities(conn, [row])[0]
+
+        return self._write(work)
+
+    def get_model_version(self, name: str, version: int | str) -> ModelVersion:
+        """One version, or NotFoundError listing the versions that exist.
+
+        Example:
+            >>> registry.get_model_version("churn", 3).digest  # doctest: +SKIP
+            '9f86d081884c7d65...'
+        """
+        clean, number = model_name(name), version_number(version)
+        return self._read(lambda conn: self._version(conn, clean, number))
+
+    def get_latest_version(self, name: str) -> ModelVersion:
+        """The highest-numbered version, or NotFoundError if the model has none.
+
+        Example:
+            >>> registry.get_latest_version("churn").version  # doctest: +SKIP
+            6
+        """
+        clean = model_name(name)
+
+        def work(conn: Connection) -> ModelVersion:
+            model = self._model(conn, clean)
+            if not model.latest_versions:
+                raise NotFoundError(f"model {clean!r} has no versions yet")
+            return model.latest_versions[0]
+
+        return self._read(work)
+
+    def search_model_versions(self, name: str) -> list[ModelVersion]:
+        """Every version of a model, oldest first (NotFoundError for an unknown model).
+
+        Example:
+            >>> [v.version for v in registry.search_model_versions("churn")]  # doctest: +SKIP
+            [1, 2, 3, 4, 6]
+        """
+        clean = model_name(name)
+
+        def work(conn: Connection) -> list[ModelVersion]:
+            model_row(conn, clean)
+            stmt = (
+                select(model_versions)
+                .where(model_versions.c.name == clean)
+                .order_by(model_versions.c.version)
+            )
+            return version_entities(conn, conn.execute(stmt).all())
+
+        return self._read(work)
+
+    def update_model_version(
+        self, name: str, version: int | str, description: str | None
+    ) -> ModelVersion:
+        """Replace a version's description (the only mutable part of a version besides tags).
+
+        Example:
+            >>> registry.update_model_version("churn", 3, "retrained").description  # doctest: +SKIP
+            'retrained'
+        """
+        clean, number, text = (
+            model_name(name),
+            version_number(version),
+            description_text(description),
+        )
+
+        def work(conn: Connection) -> ModelVersion:
+            model_row(conn, clean, lock=True)
+            version_row(conn, clean, number)
+            mv = model_versions.c
+            conn.execute(
+                update(model_versions)
+                .where(mv.name == clean, mv.version == number)
+                .values(description=text, last_updated_time=now_ms())
+            )
+            return self._version(conn, clean, number)
+
+        return self._write(work)
+
+    def delete_model_version(self, name: str, version: int | str) -> None:
+        """Delete a version, its tags and the aliases pointing at it; its number stays used.
+
+        Example:
+            >>> registry.delete_model_version("churn", 5)  # doctest: +SKIP
+        """
+        clean, number = model_name(name), version_number(version)
+
+        def work(conn: Connection) -> None:
+            model_row(conn, clean, lock=True)
+            version_row(conn, clean, number)
+            mv = model_versions.c
+            conn.execute(delete(model_versions).where(mv.name == clean, mv.version == number))
+            touch(conn, clean)
+
+        self._write(work)
+
+    def set_model_version_tag(self, name: str, version: int | str, key: str, value: object) -> None:
+        """Set (or overwrite) a tag on a version.
+
+        Example:
+            >>> registry.set_model_version_tag("churn", 3, "validated", "yes")  # doctest: +SKIP
+        """
+        clean, number, values = (
+            model_name(name),
+            version_number(version),
+            registry_tags({key: value}),
+        )
+
+        def work(conn: Connection) -> None:
+            model_row(conn, clean, lock=True)
+            version_row(conn, clean, number)
+            rows = [
+                {"name": clean, "version": number, "key": k, "value": v} for k, v in values.items()
+            ]
+            upsert(conn, model_version_tags, rows, ["name", "version", "key"])
+
+        self._write(work)
+
+    def delete_model_version_tag(self, name: str, version: int | str, key: str) -> None:
+        """Remove a tag from a version; NotFoundError if it has no such tag.
+
+        Example:
+            >>> registry.delete_model_version_tag("churn", 3, "validated")  # doctest: +SKIP
+        """
+        clean, number, tag = model_name(name), version_number(version), entity_key(key, "tag key")
+
+        def work(conn: Connection) -> None:
+            version_row(conn, clean, number)
+            t = model_version_tags.c
+            gone = conn.execute(
+                delete(model_version_tags).where(t.name == clean, t.version == number, t.key == tag)
+            )
+            if gone.rowcount == 0:
+                raise NotFoundError(f"version {number} of model {clean!r} has no tag {tag!r}")
+
+        self._write(work)
+
+    # aliases -----------------------------------------------------------------------------
+
+    def set_registered_model_alias(
+        self, name: str, alias: str, version: int | str, expected_version: int | None = None
+    ) -> ModelVersion:
+        """Point ``alias`` at ``version`` and return that version.
+
+        With ``expected_version`` this is a compare-and-swap: it happens only if the alias
+        still points to ``expected_version`` (``0``: only if the alias does not exist yet);
+        otherwise ConflictError, and the caller re-reads and decides again. Two deployers
+        moving ``prod`` at once: exactly one wins.
+
+        Example:
+            >>> registry.set_registered_model_alias("churn", "prod", 4,
+            ...                                     expected_version=3)  # doctest: +SKIP
+        """
+        clean, label, number = model_name(name), alias_name(alias), version_number(version)
+        expected = None if expected_version is None else _expected(expected_version)
+
+        def work(conn: Connection) -> ModelVersion:
+            set_alias(conn, clean, label, number, expected)
+            return self._version(conn, clean, number)
+
+        return self._write(work)
+
+    def delete_registered_model_alias(
+        self, name: str, alias: str, expected_version: int | None = None
+    ) -> None:
+        """Remove an alias (compare-and-swap with ``expected_version``, as when setting it).
+
+        Example:
+            >>> registry.delete_registered_model_alias("churn", "staging")  # doctest: +SKIP
+        """
+        clean, label = model_name(name), alias_name(alias)
+        expected = None if expected_version is None else _expected(expected_version)
+        self._write(lambda conn: delete_alias(conn, clean, label, expected))
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        """The version an alias points to, or NotFoundError listing the model's aliases.
+
+        Example:
+            >>> registry.get_model_version_by_alias("churn", "prod").version  # doctest: +SKIP
+            3
+        """
+        clean, label = model_name(name), alias_name(alias)
+
+        def work(conn: Connection) -> ModelVersion:
+            return self._version(conn, clean, alias_version(conn, clean, label))
+
+        return self._read(work)
+
+
+def _expected(expected_version: int | str) -> int:
+    return 0 if expected_version in (0, "0") else version_number(expected_version)

@@ -1,0 +1,42 @@
+"""Where the tracking and registry database is: one setting, read from one place.
+
+The embedded default is a SQLite file, ``tiffin.db``, in the working directory, so a project
+gets a store without any setup; ``TIFFIN_TRACKING_URI`` or :func:`set_tracking_uri` point at
+another file or at PostgreSQL.
+
+Example:
+    >>> set_tracking_uri("sqlite:////tmp/team.db")
+    >>> get_tracking_uri()
+    'sqlite:////tmp/team.db'
+    >>> set_tracking_uri(None)
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["ENV_VAR", "get_tracking_uri", "set_tracking_uri"]
+
+ENV_VAR = "TIFFIN_TRACKING_URI"
+_explicit: str | None = None
+
+
+def set_tracking_uri(uri: str | Path | None) -> None:
+    """Use ``uri`` for this process (a plain path means a SQLite file); ``None`` resets it."""
+    global _explicit
+    if uri is None:
+        _explicit = None
+        return
+    text = str(uri)
+    _explicit = text if "://" in text else f"sqlite:///{Path(text).expanduser().absolute()}"
+
+
+def get_tracking_uri() -> str:
+    """The URI in force: set_tracking_uri, then ``TIFFIN_TRACKING_URI``, then the default."""
+    if _explicit is not None:
+        return _explicit
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return env if "://" in env else f"sqlite:///{Path(env).expanduser().absolute()}"
+    return f"sqlite:///{Path.cwd() / 'tiffin.db'}"

@@ -1,0 +1,344 @@
+"""The fluent tracking API: runs, params, metrics, tags, artifacts and models, MLflow-style.
+
+Each thread has its own stack of active runs (``start_run`` pushes, leaving the ``with`` block
+pops and ends the run, FAILED when an exception escapes). Stores are opened from the tracking
+URI in force (:mod:`tiffin.store.tracking_uri`): an embedded SQLite file by default.
+
+Example:
+    >>> import tiffin
+    >>> with tiffin.start_run(run_name="baseline") as run:  # doctest: +SKIP
+    ...     tiffin.log_param("C", 1.0)
+    ...     tiffin.log_metric("accuracy", 0.93)
+    ...     info = tiffin.sklearn.log_model(clf, name="model", registered_model_name="churn")
+    >>> tiffin.pyfunc.load_model("models:/churn/1")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tiffin.errors import AlreadyExistsError, NotFoundError, TiffinError
+from tiffin.store.tracking_uri import get_tracking_uri, set_tracking_uri
+
+__all__ = [
+    "Client",
+    "ModelInfo",
+    "active_run",
+    "end_run",
+    "get_tracking_uri",
+    "log_artifact",
+    "log_artifacts",
+    "log_dict",
+    "log_metric",
+    "log_metrics",
+    "log_model",
+    "log_param",
+    "log_params",
+    "log_text",
+    "register_model",
+    "search_runs",
+    "set_experiment",
+    "set_tag",
+    "set_tags",
+    "set_tracking_uri",
+    "start_run",
+]
+
+_local = threading.local()
+_experiment: dict[str, str] = {}
+
+
+def _stack() -> list[str]:
+    if not hasattr(_local, "runs"):
+        _local.runs = []
+    stack: list[str] = _local.runs
+    return stack
+
+
+def _tracking() -> Any:
+    from tiffin.store.tracking_store import TrackingStore
+
+    return TrackingStore(get_tracking_uri())
+
+
+def _registry() -> Any:
+    from tiffin.store.registry_store import RegistryStore
+
+    return RegistryStore(get_tracking_uri())
+
+
+def set_experiment(name: str) -> str:
+    """Make ``name`` the experiment new runs go to (created if missing); returns its id."""
+    store = _tracking()
+    exp = store.get_experiment_by_name(name)
+    exp_id = exp.experiment_id if exp is not None else store.create_experiment(name)
+    _experiment[get_tracking_uri()] = str(exp_id)
+    return str(exp_id)
+
+
+@contextmanager
+def start_run(
+    run_name: str | None = None,
+    *,
+    nested: bool = False,
+    experiment_id: str | None = None,
+    tags: Mapping[str, Any] | None = None,
+) -> Iterator[Any]:
+    """Start a run (a nested one inside an active run only with ``nested=True``).
+
+    The run ends FINISHED when the block exits normally and FAILED when an exception escapes.
+    """
+    stack = _stack()
+    if stack and not nested:
+        raise TiffinError(f"run {stack[-1]} is already active; end it first or pass nested=True")
+    store = _tracking()
+    exp = experiment_id or _experiment.get(get_tracking_uri(), "0")
+    run = store.create_run(
+        exp, run_name=run_name, tags=dict(tags or {}), parent_run_id=stack[-1] if stack else None
+    )
+    stack.append(run.info.run_id)
+    try:
+        yield run
+    except BaseException:
+        _finish(store, "FAILED")
+        raise
+    else:
+        _finish(store, "FINISHED")
+
+
+def _finish(store: Any, status: str) -> None:
+    stack = _stack()
+    if stack:
+        store.update_run_status(stack.pop(), status, int(time.time() * 1000))
+
+
+def end_run(status: str = "FINISHED") -> None:
+    """End the innermost active run (use when not using ``with start_run()``)."""
+    _finish(_tracking(), status)
+
+
+def active_run() -> Any | None:
+    """The innermost active run of this thread, or None."""
+    stack = _stack()
+    return _tracking().get_run(stack[-1]) if stack else None
+
+
+def _run_id(run_id: str | None) -> str:
+    if run_id is not None:
+        return run_id
+    stack = _stack()
+    if not stack:
+        raise NotFoundError("no active run: use `with tiffin.start_run():` or pass run_id=")
+    return stack[-1]
+
+
+def log_param(key: str, value: Any, *, run_id: str | None = None) -> None:
+    _tracking().log_param(_run_id(run_id), key, value)
+
+
+def log_params(params: Mapping[str, Any], *, run_id: str | None = None) -> None:
+    _tracking().log_params(_run_id(run_id), params)
+
+
+def log_metric(
+    key: str,
+    value: float,
+    step: int = 0,
+    timestamp: int | None = None,
+    *,
+    run_id: str | None = None,
+) -> None:
+    _tracking().log_metric(_run_id(run_id), key, value, timestamp=timestamp, step=step)
+
+
+def log_metrics(metrics: Mapping[str, float], step: int = 0, *, run_id: str | None = None) -> None:
+    _tracking().log_metrics(_run_id(run_id), metrics, step=step)
+
+
+def set_tag(key: str, value: Any, *, run_id: str | None = None) -> None:
+    _tracking().set_tag(_run_id(run_id), key, value)
+
+
+def set_tags(tags: Mapping[str, Any], *, run_id: str | None = None) -> None:
+    _tracking().set_tags(_run_id(run_id), tags)
+
+
+def _artifacts(run_id: str | None) -> Any:
+    from tiffin.store.artifacts import ArtifactStore
+
+    run = _tracking().get_run(_run_id(run_id))
+    return ArtifactStore(run.info.artifact_uri)
+
+
+def log_artifact(
+    local_path: str | Path, artifact_path: str | None = None, *, run_id: str | None = None
+) -> str:
+    """Copy one file into the run's artifacts (under ``artifact_path`` if given)."""
+    local = Path(local_path)
+    dest = f"{artifact_path.rstrip('/')}/{local.name}" if artifact_path else local.name
+    stored: str = _artifacts(run_id).log_file(local, dest)
+    return stored
+
+
+def log_artifacts(
+    local_dir: str | Path, artifact_path: str | None = None, *, run_id: str | None = None
+) -> str:
+    """Copy a directory into the run's artifacts, published whole or not at all."""
+    stored: str = _artifacts(run_id).log_dir(Path(local_dir), artifact_path or Path(local_dir).name)
+    return stored
+
+
+def log_text(text: str, artifact_file: str, *, run_id: str | None = None) -> str:
+    stored: str = _artifacts(run_id).log_bytes(text.encode(), artifact_file)
+    return stored
+
+
+def log_dict(data: Mapping[str, Any], artifact_file: str, *, run_id: str | None = None) -> str:
+    """A dict as JSON, or YAML when the file name ends in .yaml/.yml."""
+    if artifact_file.endswith((".yaml", ".yml")):
+        import yaml
+
+        text = yaml.safe_dump(dict(data), default_flow_style=False)
+    else:
+        text = json.dumps(data, indent=2)
+    return log_text(text, artifact_file, run_id=run_id)
+
+
+def search_runs(
+    experiment_ids: Sequence[str] | None = None,
+    filter_string: str = "",
+    order_by: Sequence[str] | None = None,
+    max_results: int = 1000,
+) -> Any:
+    """Runs matching an MLflow-style filter, as a pandas DataFrame (one row per run)."""
+    import pandas as pd
+
+    exps = list(experiment_ids) if experiment_ids else [_experiment.get(get_tracking_uri(), "0")]
+    runs = _tracking().search_runs(exps, filter_string, order_by=order_by, max_results=max_results)
+    rows = []
+    for run in runs:
+        row: dict[str, Any] = {
+            "run_id": run.info.run_id,
+            "experiment_id": run.info.experiment_id,
+            "run_name": run.info.run_name,
+            "status": run.info.status,
+            "start_time": pd.to_datetime(run.info.start_time, unit="ms", utc=True),
+            "artifact_uri": run.info.artifact_uri,
+        }
+        row.update({f"metrics.{k}": v for k, v in run.data.metrics.items()})
+        row.update({f"params.{k}": v for k, v in run.data.params.items()})
+        row.update({f"tags.{k}": v for k, v in run.data.tags.items()})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What ``log_model`` stored: where, from which run, with which digest and version."""
+
+    model_uri: str
+    run_id: str
+    artifact_path: str
+    digest: str | None
+    registered_model_version: int | None = None
+
+
+def log_model(
+    save_fn: Callable[..., Any],
+    model: Any,
+    name: str,
+    *,
+    registered_model_name: str | None = None,
+    run_id: str | None = None,
+    **save_kwargs: Any,
+) -> ModelInfo:
+    """Save ``model`` with a flavor's ``save_model`` and store it as artifacts of the run.
+
+    The model is saved locally first (so its manifest is written), then published into the
+    run's artifact store as a whole directory; registering records its manifest digest.
+    """
+    from tiffin.format.manifest import read_manifest
+
+    rid = _run_id(run_id)
+    with tempfile.TemporaryDirectory(prefix="tiffin-log-") as tmp:
+        local = Path(tmp) / "model"
+        save_fn(model, local, **save_kwargs)
+        manifest = read_manifest(local)
+        _artifacts(rid).log_dir(local, name)
+    info = ModelInfo(f"runs:/{rid}/{name}", rid, name, manifest.digest if manifest else None)
+    if registered_model_name is None:
+        return info
+    version = register_model(info.model_uri, registered_model_name)
+    return ModelInfo(info.model_uri, rid, name, info.digest, version.version)
+
+
+def register_model(model_uri: str, name: str) -> Any:
+    """Register the model at ``model_uri`` as a new version of ``name`` (created if missing).
+
+    The files are verified and their manifest digest recorded with the version: loading
+    ``models:/name/<version>`` later checks the files against it.
+    """
+    from tiffin.format.manifest import verify_manifest
+    from tiffin.store.model_uris import resolve_model_uri
+
+    if model_uri.startswith(("runs:/", "models:/")):
+        local = resolve_model_uri(model_uri, get_tracking_uri()).path
+    else:
+        local = Path(model_uri.removeprefix("file://")).absolute()
+        if not local.is_dir():
+            raise NotFoundError(f"no model directory at {model_uri}")
+    manifest = verify_manifest(local)
+    source = _source_of(model_uri) if model_uri.startswith("runs:/") else str(local)
+    run_id = model_uri.split("/")[1] if model_uri.startswith("runs:/") else None
+    registry = _registry()
+    with suppress(AlreadyExistsError):  # a new version of an existing model: the common case
+        registry.create_registered_model(name)
+    return registry.create_model_version(
+        name, source, run_id=run_id, digest=manifest.digest if manifest else None
+    )
+
+
+def _source_of(runs_uri: str) -> str:
+    from tiffin.store.model_uris import parse_runs_uri
+
+    run_id, path = parse_runs_uri(runs_uri)
+    run = _tracking().get_run(run_id)
+    return f"{run.info.artifact_uri.rstrip('/')}/{path}"
+
+
+class Client:
+    """Registry and run operations on one store, for scripts and services.
+
+    Registry methods (``create_registered_model``, ``create_model_version``,
+    ``set_registered_model_alias(name, alias, version, expected_version=None)``, ...) come from
+    :class:`tiffin.store.registry_store.RegistryStore`; run methods (``get_run``,
+    ``search_runs``, ...) from :class:`tiffin.store.tracking_store.TrackingStore`.
+
+    Example:
+        >>> client = Client()  # doctest: +SKIP
+        >>> client.set_registered_model_alias("churn", "champion", 3)  # doctest: +SKIP
+        >>> client.get_model_version_by_alias("churn", "champion").version  # doctest: +SKIP
+        3
+    """
+
+    def __init__(self, tracking_uri: str | None = None) -> None:
+        from tiffin.store.registry_store import RegistryStore
+        from tiffin.store.tracking_store import TrackingStore
+
+        self.tracking_uri = tracking_uri or get_tracking_uri()
+        self.registry = RegistryStore(self.tracking_uri)
+        self.tracking = TrackingStore(self.tracking_uri)
+
+    def __getattr__(self, name: str) -> Any:
+        for store in (self.__dict__.get("registry"), self.__dict__.get("tracking")):
+            if store is not None and hasattr(store, name) and not name.startswith("_"):
+                return getattr(store, name)
+        raise AttributeError(f"Client has no method {name!r}")

@@ -1,0 +1,91 @@
+"""The fluent API end to end on the embedded SQLite store: runs, models, URIs, the trust root."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import tiffin
+import tiffin.pyfunc
+import tiffin.sklearn
+from tiffin.errors import FormatError, IntegrityError, NotFoundError, UntrustedModelError
+
+
+@pytest.fixture(autouse=True)
+def store(tmp_path: Path) -> Iterator[Path]:
+    tiffin.set_tracking_uri(tmp_path / "tiffin.db")
+    yield tmp_path
+    tiffin.set_tracking_uri(None)
+
+
+def test_runs_record_params_metrics_tags_and_status() -> None:
+    with tiffin.start_run(run_name="outer") as outer:
+        tiffin.log_params({"C": 0.5, "penalty": "l2"})
+        tiffin.log_metric("loss", 0.3, step=1)
+        tiffin.log_metric("loss", 0.2, step=2)
+        tiffin.set_tag("team", "ml")
+        with tiffin.start_run(run_name="inner", nested=True) as inner:
+            tiffin.log_metric("acc", 0.9)
+    with pytest.raises(RuntimeError), tiffin.start_run(run_name="broken") as broken:
+        raise RuntimeError("boom")
+    client = tiffin.Client()
+    assert client.get_run(outer.info.run_id).info.status == "FINISHED"
+    assert client.get_run(broken.info.run_id).info.status == "FAILED"
+    assert client.get_run(inner.info.run_id).data.tags["mlflow.parentRunId"] == outer.info.run_id
+    history = client.get_metric_history(outer.info.run_id, "loss")
+    assert [(m.step, m.value) for m in history] == [(1, 0.3), (2, 0.2)]
+    df = tiffin.search_runs(filter_string="params.penalty = 'l2' and metrics.loss < 0.25")
+    assert df["run_id"].tolist() == [outer.info.run_id]
+
+
+def test_artifacts_and_dicts_are_stored_under_the_run() -> None:
+    with tiffin.start_run() as run:
+        tiffin.log_dict({"a": 1}, "config.json")
+        tiffin.log_text("hello", "notes/readme.txt")
+        with pytest.raises(FormatError):
+            tiffin.log_text("x", "../escape.txt")
+    root = Path(run.info.artifact_uri)
+    assert (root / "config.json").read_text().strip().startswith("{")
+    assert (root / "notes" / "readme.txt").read_text() == "hello"
+    assert not (root.parent / "escape.txt").exists()
+
+
+def test_registry_is_the_trust_root_for_pickled_models(logreg: Any, frame: pd.DataFrame) -> None:
+    with tiffin.start_run():
+        info = tiffin.sklearn.log_model(
+            logreg, name="model", registered_model_name="churn", serialization_format="cloudpickle"
+        )
+    with pytest.raises(UntrustedModelError):
+        tiffin.pyfunc.load_model(info.model_uri)  # a run artifact is not vouched for
+    model = tiffin.pyfunc.load_model(f"models:/churn/{info.registered_model_version}")
+    assert model.trusted and np.array_equal(model.predict(frame), logreg.predict(frame))
+
+
+def test_alias_latest_and_missing_versions(logreg: Any, frame: pd.DataFrame) -> None:
+    with tiffin.start_run():
+        first = tiffin.sklearn.log_model(logreg, name="m1", registered_model_name="iris")
+        second = tiffin.sklearn.log_model(logreg, name="m2", registered_model_name="iris")
+    assert (first.registered_model_version, second.registered_model_version) == (1, 2)
+    tiffin.Client().set_registered_model_alias("iris", "champion", 1)
+    assert tiffin.pyfunc.load_model("models:/iris@champion").predict(frame).shape == (len(frame),)
+    assert tiffin.pyfunc.load_model("models:/iris/latest").predict(frame).shape == (len(frame),)
+    with pytest.raises(NotFoundError, match="5"):
+        tiffin.pyfunc.load_model("models:/iris/5")
+    with pytest.raises(FormatError, match="not a version"):
+        tiffin.pyfunc.load_model("models:/iris/Production")
+
+
+def test_a_flipped_bit_in_a_registered_model_is_refused(logreg: Any) -> None:
+    with tiffin.start_run() as run:
+        tiffin.sklearn.log_model(logreg, name="model", registered_model_name="flip")
+    weights = Path(run.info.artifact_uri) / "model" / "model.skops"
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    weights.write_bytes(bytes(data))
+    with pytest.raises(IntegrityError, match="model.skops"):
+        tiffin.pyfunc.load_model("models:/flip/1")
