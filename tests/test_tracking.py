@@ -89,3 +89,22 @@ def test_a_flipped_bit_in_a_registered_model_is_refused(logreg: Any) -> None:
     weights.write_bytes(bytes(data))
     with pytest.raises(IntegrityError, match="model.skops"):
         tiffin.pyfunc.load_model("models:/flip/1")
+
+
+class _Plus(tiffin.pyfunc.PythonModel):
+    def predict(self, context: Any, model_input: Any, params: dict[str, Any] | None = None) -> Any:
+        return [v + context.model_config["n"] for v in model_input]
+
+
+def test_pyfunc_log_model_registers_a_python_model_served_from_the_registry() -> None:
+    with tiffin.start_run():
+        info = tiffin.pyfunc.log_model(
+            _Plus(),
+            name="plus",
+            registered_model_name="plus",
+            model_config={"n": 2},
+            pip_requirements=["pandas"],
+        )
+    model = tiffin.pyfunc.load_model("models:/plus/1")  # pickled, trusted through its digest
+    assert model.predict([1, 2]) == [3, 4]
+    assert info.model_uri.endswith("/plus")

@@ -14,8 +14,12 @@ import sys
 import click
 
 from tiffin import __version__
+from tiffin.cli.db import db
 from tiffin.cli.models import models
+from tiffin.cli.registry import add_registry_commands
+from tiffin.cli.runs import runs
 from tiffin.errors import (
+    ConflictError,
     IntegrityError,
     NotFoundError,
     SchemaError,
@@ -31,6 +35,7 @@ EXIT_CODES: dict[type[TiffinError], int] = {
     SchemaError: 4,
     IntegrityError: 5,
     UntrustedModelError: 6,
+    ConflictError: 7,
 }
 
 
@@ -40,7 +45,10 @@ def cli() -> None:
     """tiffin: package, check and run ML models in the MLflow Models format."""
 
 
+add_registry_commands(models)
 cli.add_command(models)
+cli.add_command(runs)
+cli.add_command(db)
 
 
 def exit_code(error: TiffinError) -> int:

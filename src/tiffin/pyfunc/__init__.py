@@ -17,15 +17,28 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from tiffin.pyfunc.load import load_model
     from tiffin.pyfunc.model import PyFuncModel
-    from tiffin.pyfunc.python_model import PythonModel, PythonModelContext, save_model
+    from tiffin.pyfunc.python_model import (
+        PythonModel,
+        PythonModelContext,
+        log_model,
+        save_model,
+    )
 
-__all__ = ["PyFuncModel", "PythonModel", "PythonModelContext", "load_model", "save_model"]
+__all__ = [
+    "PyFuncModel",
+    "PythonModel",
+    "PythonModelContext",
+    "load_model",
+    "log_model",
+    "save_model",
+]
 
 _WHERE = {
     "PyFuncModel": "tiffin.pyfunc.model",
     "PythonModel": "tiffin.pyfunc.python_model",
     "PythonModelContext": "tiffin.pyfunc.python_model",
     "load_model": "tiffin.pyfunc.load",
+    "log_model": "tiffin.pyfunc.python_model",
     "save_model": "tiffin.pyfunc.python_model",
 }
 

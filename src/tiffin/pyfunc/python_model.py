@@ -28,7 +28,7 @@ from tiffin.format.mlmodel import MLModel
 from tiffin.format.schema import Signature
 from tiffin.pyfunc.save import SaveOptions, finish_model, python_version
 
-__all__ = ["FLAVOR_NAME", "PythonModel", "PythonModelContext", "save_model"]
+__all__ = ["FLAVOR_NAME", "PythonModel", "PythonModelContext", "log_model", "save_model"]
 
 FLAVOR_NAME = "python_function"
 LOADER_MODULE = "mlflow.pyfunc.model"
@@ -146,6 +146,37 @@ def save_model(
             inferred=_infer(python_model),
             predict=wrapper.predict_for_example,
         )
+
+
+def log_model(
+    python_model: PythonModel,
+    name: str = "model",
+    *,
+    registered_model_name: str | None = None,
+    run_id: str | None = None,
+    **save_kwargs: Any,
+) -> Any:
+    """Save a :class:`PythonModel` into the active run's artifacts (and register it if asked).
+
+    Takes the arguments of :func:`save_model` (``artifacts``, ``code_paths``, ``signature``...).
+
+    Example:
+        >>> with tiffin.start_run():  # doctest: +SKIP
+        ...     info = log_model(AddN(), name="model", registered_model_name="adder")
+    """
+    from tiffin.tracking import log_model as _log_model
+
+    def save(model: PythonModel, path: Path, **kwargs: Any) -> MLModel:
+        return save_model(path, python_model=model, **kwargs)
+
+    return _log_model(
+        save,
+        python_model,
+        name,
+        registered_model_name=registered_model_name,
+        run_id=run_id,
+        **save_kwargs,
+    )
 
 
 def _infer(obj: object) -> list[str]:

@@ -1,0 +1,109 @@
+"""``tiffin models list|versions|register|alias``: the model registry from the shell.
+
+Example:
+    $ tiffin models register -m runs:/3f2a.../model -n churn
+    $ tiffin models alias set churn champion 3 --expected-version 2
+    $ tiffin models versions churn --json
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import click
+
+from tiffin.cli.output import emit
+
+__all__ = ["add_registry_commands"]
+
+_VERSION_COLUMNS = ["name", "version", "aliases", "source", "digest", "run_id"]
+
+
+def _registry() -> Any:
+    from tiffin.store.registry_store import RegistryStore
+    from tiffin.store.tracking_uri import get_tracking_uri
+
+    return RegistryStore(get_tracking_uri())
+
+
+def _version_row(mv: Any) -> dict[str, Any]:
+    row = asdict(mv)
+    row["aliases"] = ", ".join(mv.aliases)
+    row["digest"] = (mv.digest or "")[:16]
+    return row
+
+
+def _aliases_text(aliases: Any) -> str:
+    return ", ".join(f"{a}={v}" for a, v in sorted(aliases.items()))
+
+
+@click.command("list")
+@click.option("--name-like", default=None, help="SQL LIKE pattern on model names.")
+@click.option("--json", "as_json", is_flag=True)
+def list_models(name_like: str | None, as_json: bool) -> None:
+    """Registered models with their aliases."""
+    found = _registry().search_registered_models(name_like=name_like)
+    rows = [
+        {
+            "name": m.name,
+            "aliases": dict(m.aliases) if as_json else _aliases_text(m.aliases),
+            "description": m.description,
+            "latest_version": max((v.version for v in m.latest_versions), default=None),
+        }
+        for m in found
+    ]
+    emit(rows, ["name", "aliases", "description"], as_json, "Registered models")
+
+
+@click.command()
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+def versions(name: str, as_json: bool) -> None:
+    """Every version of a registered model."""
+    rows = [_version_row(mv) for mv in _registry().search_model_versions(name)]
+    emit(rows, _VERSION_COLUMNS, as_json, f"Versions of {name}")
+
+
+@click.command()
+@click.option("-m", "--model-uri", required=True, help="runs:/<run_id>/<path> or a directory.")
+@click.option("-n", "--name", required=True)
+@click.option("--json", "as_json", is_flag=True)
+def register(model_uri: str, name: str, as_json: bool) -> None:
+    """Register a model as a new version, recording its manifest digest."""
+    from tiffin.tracking import register_model
+
+    emit([_version_row(register_model(model_uri, name))], _VERSION_COLUMNS, as_json, "Registered")
+
+
+@click.group()
+def alias() -> None:
+    """Point an alias at a version, or remove it."""
+
+
+@alias.command("set")
+@click.argument("name")
+@click.argument("alias_name")
+@click.argument("version", type=int)
+@click.option("--expected-version", type=int, default=None, help="Compare-and-swap guard.")
+def set_alias(name: str, alias_name: str, version: int, expected_version: int | None) -> None:
+    """Set ALIAS_NAME of NAME to VERSION (ConflictError if --expected-version is stale)."""
+    _registry().set_registered_model_alias(
+        name, alias_name, version, expected_version=expected_version
+    )
+    click.echo(f"{name}@{alias_name} -> version {version}")
+
+
+@alias.command("delete")
+@click.argument("name")
+@click.argument("alias_name")
+def delete_alias(name: str, alias_name: str) -> None:
+    """Remove an alias."""
+    _registry().delete_registered_model_alias(name, alias_name)
+    click.echo(f"{name}@{alias_name} removed")
+
+
+def add_registry_commands(group: click.Group) -> None:
+    """Attach the registry commands to ``tiffin models``."""
+    for command in (list_models, versions, register, alias):
+        group.add_command(command)

@@ -1,0 +1,72 @@
+"""The registry and runs CLI against a real SQLite store: tables, --json, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import tiffin
+import tiffin.sklearn
+
+
+@pytest.fixture
+def store(tmp_path: Path, logreg: Any) -> dict[str, str]:
+    tiffin.set_tracking_uri(tmp_path / "t.db")
+    try:
+        with tiffin.start_run(run_name="cli-run") as run:
+            tiffin.log_metric("acc", 0.95)
+            info = tiffin.sklearn.log_model(logreg, name="model", pip_requirements=["x"])
+    finally:
+        tiffin.set_tracking_uri(None)
+    return {
+        "uri": f"sqlite:///{tmp_path / 't.db'}",
+        "run": run.info.run_id,
+        "model": info.model_uri,
+    }
+
+
+def _run(store: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TIFFIN_TRACKING_URI": store["uri"]}
+    return subprocess.run(
+        [sys.executable, "-m", "tiffin", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_register_alias_and_list(store: dict[str, str]) -> None:
+    assert _run(store, "db", "upgrade").returncode == 0
+    reg = _run(store, "models", "register", "-m", store["model"], "-n", "churn", "--json")
+    assert reg.returncode == 0, reg.stderr
+    assert json.loads(reg.stdout)[0]["version"] == 1
+    assert _run(store, "models", "alias", "set", "churn", "champion", "1").returncode == 0
+    stale = _run(
+        store, "models", "alias", "set", "churn", "champion", "1", "--expected-version", "7"
+    )
+    assert stale.returncode == 7 and "error:" in stale.stderr
+    listed = json.loads(_run(store, "models", "list", "--json").stdout)
+    assert listed[0]["name"] == "churn" and listed[0]["aliases"] == {"champion": 1}
+    versions = json.loads(_run(store, "models", "versions", "churn", "--json").stdout)
+    assert versions[0]["aliases"] == "champion" and versions[0]["source"].endswith("/model")
+    assert "churn" in _run(store, "models", "list").stdout  # the rich table
+    assert _run(store, "models", "alias", "delete", "churn", "champion").returncode == 0
+    missing = _run(store, "models", "versions", "nope")
+    assert missing.returncode == 3 and "nope" in missing.stderr
+
+
+def test_runs_list_and_show(store: dict[str, str]) -> None:
+    listed = json.loads(
+        _run(store, "runs", "list", "--filter", "metrics.acc > 0.9", "--json").stdout
+    )
+    assert [r["run_id"] for r in listed] == [store["run"]]
+    shown = json.loads(_run(store, "runs", "show", store["run"], "--json").stdout)
+    assert shown[0]["metrics.acc"] == 0.95
+    assert _run(store, "runs", "show", "0" * 32).returncode == 3
