@@ -33,6 +33,8 @@ Usage: ``.venv/bin/python bench/bench_tracking.py``
 
 from __future__ import annotations
 
+import contextlib
+import io
 import random
 import sqlite3
 import sys
@@ -127,12 +129,14 @@ def bench_log_register(report: Report, stores: Stores) -> None:
 
     def make(lib: Any, flavor: Any, sig: Any, side: str) -> Callable[[], int]:
         def op() -> int:
-            start = time.perf_counter()
-            with lib.start_run(run_name="lr"):
-                info = flavor.log_model(est, name="model", signature=sig)
-                logged = time.perf_counter()
-                version = lib.register_model(info.model_uri, "m")
-            end = time.perf_counter()
+            # MLflow prints "Created version ..." to stderr; drop it (same wrapper for both)
+            with contextlib.redirect_stderr(io.StringIO()):
+                start = time.perf_counter()
+                with lib.start_run(run_name="lr"):
+                    info = flavor.log_model(est, name="model", signature=sig)
+                    logged = time.perf_counter()
+                    version = lib.register_model(info.model_uri, "m")
+                end = time.perf_counter()
             parts.update(
                 {f"log_model: {side}": logged - start, f"register_model: {side}": end - logged}
             )

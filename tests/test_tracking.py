@@ -17,9 +17,11 @@ from tiffin.errors import FormatError, IntegrityError, NotFoundError, UntrustedM
 
 
 @pytest.fixture(autouse=True)
-def store(tmp_path: Path) -> Iterator[Path]:
-    tiffin.set_tracking_uri(tmp_path / "tiffin.db")
-    yield tmp_path
+def store(store_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Every test here runs on SQLite and on PostgreSQL; artifacts go under tmp_path."""
+    monkeypatch.chdir(tmp_path)  # the default artifact root for PostgreSQL is the cwd
+    tiffin.set_tracking_uri(store_uri)
+    yield store_uri
     tiffin.set_tracking_uri(None)
 
 

@@ -15,6 +15,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tiffin.format.manifest import verify_manifest
 from tiffin.store.registry_store import RegistryStore
 
@@ -31,8 +33,11 @@ def _visible_model_dirs(root: Path) -> list[Path]:
     ]
 
 
-def test_kill_9_during_log_and_register_leaves_everything_consistent(tmp_path: Path) -> None:
-    uri = f"sqlite:///{tmp_path / 'crash.db'}"
+def test_kill_9_during_log_and_register_leaves_everything_consistent(
+    store_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uri = store_uri
+    monkeypatch.chdir(tmp_path)  # workers inherit it: PostgreSQL's default artifact root
     rng = random.Random(7)
     seen: dict[int, tuple[str, str | None]] = {}
     for trial in range(TRIALS):
