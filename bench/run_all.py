@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
-SCRIPTS = ("bench_import", "bench_predict", "bench_save", "bench_load")
+SCRIPTS = ("bench_import", "bench_predict", "bench_save", "bench_load", "bench_tracking")
 
 
 def run(name: str) -> tuple[int, list[str]]:
