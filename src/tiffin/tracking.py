@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -63,16 +64,27 @@ def _stack() -> list[str]:
     return stack
 
 
-def _tracking() -> Any:
+@cache
+def _tracking_for(uri: str) -> Any:
     from tiffin.store.tracking_store import TrackingStore
 
-    return TrackingStore(get_tracking_uri())
+    return TrackingStore(uri)
+
+
+@cache
+def _registry_for(uri: str) -> Any:
+    from tiffin.store.registry_store import RegistryStore
+
+    return RegistryStore(uri)
+
+
+def _tracking() -> Any:
+    """One store object per URI: opening one checks the database, which every call would pay."""
+    return _tracking_for(get_tracking_uri())
 
 
 def _registry() -> Any:
-    from tiffin.store.registry_store import RegistryStore
-
-    return RegistryStore(get_tracking_uri())
+    return _registry_for(get_tracking_uri())
 
 
 def set_experiment(name: str) -> str:
