@@ -68,7 +68,7 @@ def parse_payload(payload: Any) -> tuple[Any, dict[str, Any] | None]:
     if len(keys) != 1 or extra:
         raise SchemaError(
             f"the request must have exactly one of {list(FORMATS)} (plus optional 'params'); "
-            f"got keys {sorted(payload)[:10]}"
+            f"got keys {[str(k)[:40] for k in sorted(payload)[:10]]}"
         )
     params = payload.get("params")
     if params is not None and not isinstance(params, Mapping):

@@ -1,0 +1,137 @@
+"""Errors the scoring server raises itself, and the one place tiffin errors become HTTP statuses.
+
+The scorer and the codecs raise exceptions, never responses, so they stay free of any web
+framework; :func:`http_status` and :func:`error_body` turn an exception into the status and the
+``{"error_code": ..., "message": ...}`` body MLflow's clients read. Client faults are 4xx and
+name the field; anything the model itself raised is a 500 that carries an ``error_id`` (the
+traceback goes to the server log under that id, never into the body).
+
+Example:
+    >>> from tiffin.errors import SchemaError
+    >>> http_status(SchemaError("column 'a': missing"))
+    400
+    >>> error_body(PayloadTooLargeError("body over 10 bytes"))["error_code"]
+    'REQUEST_LIMIT_EXCEEDED'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tiffin.errors import (
+    AlreadyExistsError,
+    ConflictError,
+    FormatError,
+    NotFoundError,
+    SchemaError,
+    TiffinError,
+    UntrustedModelError,
+)
+
+__all__ = [
+    "BadRequestError",
+    "MAX_MESSAGE_CHARS",
+    "ModelError",
+    "PayloadTooLargeError",
+    "RequestError",
+    "UnsupportedMediaTypeError",
+    "error_body",
+    "http_status",
+]
+
+MAX_MESSAGE_CHARS = 1000
+"""An error message is cut here; pieces of user input inside it are already cut far shorter."""
+
+
+class RequestError(TiffinError):
+    """A request the server refuses before the model sees it; carries its own HTTP status."""
+
+    error_code = "BAD_REQUEST"
+    status_code = 400
+
+
+class BadRequestError(RequestError):
+    """The body cannot be decoded in the format its Content-Type announced (bad JSON, CSV...)."""
+
+
+class PayloadTooLargeError(RequestError):
+    """The body is larger than the server's limit (declared or as it streamed in)."""
+
+    error_code = "REQUEST_LIMIT_EXCEEDED"
+    status_code = 413
+
+
+class UnsupportedMediaTypeError(RequestError):
+    """A Content-Type, or a charset, the server does not decode."""
+
+    status_code = 415
+
+
+class ModelError(TiffinError):
+    """The model's own code raised; ``error_id`` finds the traceback in the server log."""
+
+    error_code = "INTERNAL_ERROR"
+
+    def __init__(self, message: str, error_id: str):
+        super().__init__(message)
+        self.error_id = error_id
+
+
+_STATUS: tuple[tuple[type[BaseException], int], ...] = (
+    (SchemaError, 400),
+    (FormatError, 400),
+    (NotFoundError, 404),
+    (UntrustedModelError, 403),
+    (AlreadyExistsError, 409),
+    (ConflictError, 409),
+)
+
+
+def http_status(error: BaseException) -> int:
+    """The HTTP status for an exception: its own for a :class:`RequestError`, else by class.
+
+    Example:
+        >>> http_status(ValueError("boom"))
+        500
+    """
+    if isinstance(error, RequestError):
+        return error.status_code
+    for cls, status in _STATUS:
+        if isinstance(error, cls):
+            return status
+    return 500
+
+
+def error_body(error: BaseException) -> dict[str, Any]:
+    """The JSON body for an error: ``error_code``, a bounded ``message``, and extras.
+
+    Schema errors add ``problems`` (one object per mismatch, with field, expected and received)
+    so a client can act on them without parsing text; model errors add ``error_id``.
+
+    Example:
+        >>> error_body(BadRequestError("invalid JSON"))
+        {'error_code': 'BAD_REQUEST', 'message': 'invalid JSON'}
+    """
+    code = error.error_code if isinstance(error, TiffinError) else "INTERNAL_ERROR"
+    message = str(error) or type(error).__name__
+    if len(message) > MAX_MESSAGE_CHARS:
+        message = message[: MAX_MESSAGE_CHARS - 3] + "..."
+    body: dict[str, Any] = {"error_code": code, "message": message}
+    if isinstance(error, ModelError):
+        body["error_id"] = error.error_id
+    problems = getattr(error, "problems", None)
+    if isinstance(error, SchemaError) and problems:
+        body["problems"] = [_problem(p) for p in list(problems)[:20]]
+    return body
+
+
+def _problem(problem: Any) -> dict[str, Any]:
+    field = getattr(problem, "field", None)
+    if isinstance(field, str) and len(field) > 40:
+        field = field[:37] + "..."  # a column name the client sent is user input, cut it too
+    return {
+        "field": field,
+        "expected": getattr(problem, "expected", ""),
+        "received": getattr(problem, "received", ""),
+        "detail": getattr(problem, "detail", ""),
+    }

@@ -1,0 +1,163 @@
+"""MLflow's ``/invocations`` wire format: Content-Type, body decoding, response encoding.
+
+Three body formats, as ``mlflow models serve`` takes them: JSON (exactly one of
+``dataframe_split``, ``dataframe_records``, ``instances``, ``inputs``, plus optional ``params``,
+decoded by :func:`tiffin.serve.mlflow_json.parse_payload`), CSV, and Parquet. Unlike MLflow,
+CSV and Parquet columns are not ``astype``-cast to the schema here: the strict enforcement in
+:meth:`PyFuncModel.predict` decides, the same way as in-process. The answer is
+``{"predictions": ...}`` serialized by orjson, numpy arrays without a detour through lists.
+
+Example:
+    >>> decode = decoder_for("application/json; charset=utf-8")
+    >>> data, params = decode(b'{"inputs": [[1.0, 2.0]], "params": {"k": 1}}')
+    >>> params
+    {'k': 1}
+    >>> encode_response([1, 2])
+    b'{"predictions":[1,2]}'
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Callable
+from typing import Any
+
+from tiffin.serve.errors import BadRequestError, UnsupportedMediaTypeError
+from tiffin.serve.mlflow_json import encode_predictions, parse_payload
+
+__all__ = ["CONTENT_TYPES", "Decoder", "decode_csv", "decode_json", "decode_parquet",
+           "decoder_for", "encode_response"]  # fmt: skip
+
+Decoder = Callable[[bytes], tuple[Any, dict[str, Any] | None]]
+
+
+def decode_json(body: bytes) -> tuple[Any, dict[str, Any] | None]:
+    """Decode an MLflow JSON request into (model input, params).
+
+    Raises:
+        BadRequestError: not JSON (orjson's message says where; the body is never echoed).
+        SchemaError: not exactly one input key, or a malformed value.
+
+    Example:
+        >>> decode_json(b'{"dataframe_records": [{"x": 1.0}]}')[0].shape
+        (1, 1)
+    """
+    import orjson
+
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError as e:
+        raise BadRequestError(f"the body is not valid JSON: {str(e)[:200]}") from None
+    return parse_payload(payload)
+
+
+def decode_csv(body: bytes) -> tuple[Any, dict[str, Any] | None]:
+    """Decode a CSV body (a header row, then one row per record) into a DataFrame.
+
+    Example:
+        >>> decode_csv(b"x,y\\n1.0,2.0\\n")[0].shape
+        (1, 2)
+    """
+    import pandas as pd
+
+    try:
+        return pd.read_csv(io.BytesIO(body)), None
+    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        reason = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+        raise BadRequestError(f"the body is not valid CSV: {reason}") from None
+
+
+def decode_parquet(body: bytes) -> tuple[Any, dict[str, Any] | None]:
+    """Decode a Parquet file sent as the body into a DataFrame (through pyarrow).
+
+    Example:
+        >>> decode_parquet(frame.to_parquet())[0].shape  # doctest: +SKIP
+        (3, 5)
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_table(pa.BufferReader(body)).to_pandas(), None
+    except (pa.ArrowException, ValueError, OSError) as e:
+        reason = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+        raise BadRequestError(f"the body is not a valid Parquet file: {reason}") from None
+
+
+CONTENT_TYPES: dict[str, Decoder] = {
+    "application/json": decode_json,
+    "text/csv": decode_csv,
+    "application/vnd.apache.parquet": decode_parquet,
+    "application/x-parquet": decode_parquet,
+}
+
+
+def decoder_for(content_type: str | None) -> Decoder:
+    """The decoder for a Content-Type header, checked before the body is read.
+
+    Only a ``charset`` parameter is allowed and it must be UTF-8 (as in MLflow; MLflow 1.x's
+    ``format=pandas-split`` is refused with a pointer to the 2.0 protocol).
+
+    Raises:
+        UnsupportedMediaTypeError: missing or unknown type, another charset, other parameters.
+
+    Example:
+        >>> decoder_for("text/csv") is decode_csv
+        True
+    """
+    accepted = sorted(CONTENT_TYPES)
+    if not content_type:
+        raise UnsupportedMediaTypeError(f"no Content-Type header; send one of {accepted}")
+    mime, *parameters = (part.strip() for part in content_type.split(";"))
+    for parameter in filter(None, parameters):
+        key, _, value = parameter.partition("=")
+        key, value = key.strip().lower(), value.strip().strip('"').lower()
+        if key != "charset":
+            raise UnsupportedMediaTypeError(
+                f"unrecognized Content-Type parameter {key[:40]!r}; only charset=utf-8 is "
+                "accepted (MLflow 2.0 replaced format=... with keys in the JSON body)"
+            )
+        if value not in ("utf-8", "utf8"):
+            raise UnsupportedMediaTypeError(f"charset {value[:40]!r}: only UTF-8 is accepted")
+    decoder = CONTENT_TYPES.get(mime.lower())
+    if decoder is None:
+        raise UnsupportedMediaTypeError(
+            f"Content-Type {mime[:80]!r} is not supported; send one of {accepted}"
+        )
+    return decoder
+
+
+def _default(value: Any) -> Any:
+    """Values orjson does not know: bytes as MLflow sends them (base64), the rest as text."""
+    if isinstance(value, bytes | bytearray):
+        return base64.encodebytes(bytes(value)).decode("ascii")
+    item = getattr(value, "item", None)
+    if callable(item):
+        return item()
+    isoformat = getattr(value, "isoformat", None)
+    if callable(isoformat):
+        return isoformat()
+    return str(value)
+
+
+def encode_response(result: Any) -> bytes:
+    """``{"predictions": ...}`` as JSON bytes; numeric numpy arrays go to orjson directly.
+
+    Example:
+        >>> import numpy as np
+        >>> encode_response(np.array([0.5, 1.0]))
+        b'{"predictions":[0.5,1.0]}'
+    """
+    import numpy as np
+    import orjson
+
+    option = orjson.OPT_SERIALIZE_NUMPY
+    if isinstance(result, np.ndarray) and result.dtype.kind in "biuf":
+        try:
+            return orjson.dumps({"predictions": result}, option=option)
+        except orjson.JSONEncodeError:
+            pass  # not C-contiguous, or a dtype orjson does not take: the general path
+    return orjson.dumps(
+        {"predictions": encode_predictions(result)}, option=option, default=_default
+    )

@@ -1,0 +1,146 @@
+"""The protocol-agnostic scorer: one loaded model, its predict, health and version.
+
+The HTTP codecs (MLflow's ``/invocations`` now, the V2 protocol later) only decode requests and
+encode answers; everything about the model lives here, so every protocol predicts, fails and
+reports versions the same way. The scorer knows nothing about HTTP: a client fault is raised as
+a :class:`~tiffin.errors.SchemaError`, and anything the model's own code raises becomes a
+:class:`~tiffin.serve.errors.ModelError` with an error id, its traceback logged under that id.
+
+Example:
+    >>> scorer = Scorer.load("models:/churn@champion")  # doctest: +SKIP
+    >>> scorer.version()  # doctest: +SKIP
+    '3'
+    >>> scorer.predict(frame, None)  # doctest: +SKIP
+    array([0, 1])
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tiffin.errors import TiffinError
+from tiffin.pyfunc.model import PyFuncModel
+from tiffin.serve.errors import ModelError
+
+__all__ = ["Scorer", "pin_registered_version"]
+
+logger = logging.getLogger("tiffin.serve")
+
+
+def pin_registered_version(model_uri: str) -> tuple[str, int | None]:
+    """``models:/name@alias`` (or ``/latest``) pinned to the version it names right now.
+
+    Loading the pinned URI guarantees that the version reported by ``/version`` is the one
+    whose files were loaded, even if the alias moves while the model loads. Other URIs are
+    returned unchanged, with no version.
+
+    Example:
+        >>> pin_registered_version("./model")
+        ('./model', None)
+        >>> pin_registered_version("models:/churn@champion")  # doctest: +SKIP
+        ('models:/churn/3', 3)
+    """
+    if not model_uri.startswith("models:/"):
+        return model_uri, None
+    from tiffin.store.model_uris import parse_models_uri
+    from tiffin.store.registry_store import RegistryStore
+    from tiffin.store.tracking_uri import get_tracking_uri
+
+    name, version, alias = parse_models_uri(model_uri)
+    registry = RegistryStore(get_tracking_uri())
+    if alias is not None:
+        mv = registry.get_model_version_by_alias(name, alias)
+    elif version is not None:
+        mv = registry.get_model_version(name, version)
+    else:
+        mv = registry.get_latest_version(name)
+    return f"models:/{mv.name}/{mv.version}", int(mv.version)
+
+
+@dataclass
+class Scorer:
+    """A loaded model behind ``predict``/``health``/``version``; safe to share between threads.
+
+    Attributes:
+        model: the loaded pyfunc model.
+        model_uri: the URI it was asked for (``models:/churn@champion``).
+        registered_version: the registry version served, ``None`` when not from ``models:/``.
+        load_seconds: how long loading took (resolve, verify, unpickle).
+        loaded_at: when loading finished (``time.time()``).
+    """
+
+    model: PyFuncModel
+    model_uri: str
+    registered_version: int | None = None
+    load_seconds: float = 0.0
+    loaded_at: float = field(default_factory=time.time)
+
+    @classmethod
+    def load(cls, model_uri: str | Path, *, trust: bool = False) -> Scorer:
+        """Load a model through the trust gate and time it.
+
+        Raises:
+            NotFoundError, IntegrityError, UntrustedModelError: as
+            :func:`tiffin.pyfunc.load_model` does; nothing is served then.
+
+        Example:
+            >>> Scorer.load("./model").version()  # doctest: +SKIP
+            '0.1.0'
+        """
+        from tiffin.pyfunc.load import load_model
+
+        start = time.perf_counter()
+        pinned, version = pin_registered_version(str(model_uri))
+        model = load_model(pinned, trust=trust)
+        return cls(model, str(model_uri), version, time.perf_counter() - start)
+
+    def predict(self, data: Any, params: Mapping[str, Any] | None = None) -> Any:
+        """Enforce the signature and predict; a client fault stays a tiffin error.
+
+        Raises:
+            SchemaError: the data or params do not fit the signature (a client fault).
+            ModelError: the model's own code raised; the traceback is logged with its id.
+
+        Example:
+            >>> scorer.predict(pd.DataFrame({"x": [1.0]}), {"k": 2})  # doctest: +SKIP
+        """
+        try:
+            return self.model.predict(data, params)
+        except TiffinError:
+            raise
+        except Exception as e:
+            error_id = uuid.uuid4().hex[:16]
+            logger.exception("error_id=%s: the model raised while predicting", error_id)
+            raise ModelError(
+                f"the model raised {type(e).__name__} while predicting; the server log has "
+                f"the details under error_id {error_id}",
+                error_id,
+            ) from None
+
+    def health(self) -> bool:
+        """True once a model is loaded and can take requests.
+
+        Example:
+            >>> scorer.health()  # doctest: +SKIP
+            True
+        """
+        return self.model is not None
+
+    def version(self) -> str:
+        """The registry version served for ``models:/`` URIs, else tiffin's own version.
+
+        Example:
+            >>> Scorer.load("models:/churn/3").version()  # doctest: +SKIP
+            '3'
+        """
+        if self.registered_version is not None:
+            return str(self.registered_version)
+        from tiffin import __version__
+
+        return __version__

@@ -1,0 +1,75 @@
+"""The serve modules without a server: import cost, Content-Type rules, error bodies, limits."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+
+import numpy as np
+import pytest
+
+from tiffin.errors import SchemaError
+from tiffin.serve.errors import (
+    MAX_MESSAGE_CHARS,
+    ModelError,
+    PayloadTooLargeError,
+    UnsupportedMediaTypeError,
+    error_body,
+    http_status,
+)
+from tiffin.serve.limits import read_limited
+from tiffin.serve.mlflow_codec import decode_csv, decoder_for, encode_response
+
+
+def test_import_tiffin_and_its_cli_load_no_web_framework() -> None:
+    code = (
+        "import sys, tiffin, tiffin.serve, tiffin.cli.main; "
+        "print(sorted({'starlette', 'uvicorn', 'httpx'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "header", [None, "", "text/plain", "application/json; charset=utf-16", "text/csv; sep=;"]
+)
+def test_unsupported_content_types_are_refused(header: str | None) -> None:
+    with pytest.raises(UnsupportedMediaTypeError):
+        decoder_for(header)
+
+
+def test_content_type_matching_ignores_case_and_quotes() -> None:
+    assert decoder_for('Text/CSV; Charset="UTF-8"') is decode_csv
+
+
+def test_error_bodies_are_bounded_and_carry_the_error_id() -> None:
+    assert len(error_body(SchemaError("x" * 10_000))["message"]) == MAX_MESSAGE_CHARS
+    assert error_body(ModelError("boom", "abc"))["error_id"] == "abc"
+    assert [http_status(e) for e in (SchemaError(), PayloadTooLargeError(), KeyError())] == [
+        400,
+        413,
+        500,
+    ]
+
+
+def test_numeric_arrays_are_encoded_without_a_detour_through_lists() -> None:
+    assert encode_response(np.arange(3)) == b'{"predictions":[0,1,2]}'
+    assert encode_response(np.array([b"a"], dtype=object)) == b'{"predictions":["YQ==\\n"]}'
+
+
+def test_a_streamed_body_is_refused_at_the_first_chunk_over_the_limit() -> None:
+    seen: list[int] = []
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for i in range(100):
+            seen.append(i)
+            yield b"x" * 10
+
+    with pytest.raises(PayloadTooLargeError):
+        asyncio.run(read_limited({}, chunks(), 25))
+    assert seen == [0, 1, 2]
+    with pytest.raises(PayloadTooLargeError):
+        asyncio.run(read_limited({"content-length": "26"}, chunks(), 25))
+    assert seen == [0, 1, 2]  # the declared length alone was enough: no chunk read
