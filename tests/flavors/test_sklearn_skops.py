@@ -11,25 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pytest
 import skops.io
-from sklearn.compose import ColumnTransformer, make_column_selector
-from sklearn.datasets import make_classification
-from sklearn.ensemble import (
-    GradientBoostingClassifier,
-    GradientBoostingRegressor,
-    HistGradientBoostingClassifier,
-    RandomForestClassifier,
-    RandomForestRegressor,
-    VotingClassifier,
-)
 from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression, TweedieRegressor
+from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+from sklearn.preprocessing import FunctionTransformer
 from sklearn.tree import DecisionTreeClassifier
+from skops_matrix import X, Y, base_models  # type: ignore[import-not-found]
 
 from tiffin.errors import FormatError, UntrustedModelError
 from tiffin.flavors.sklearn_skops import SAFE_TYPES, dump, load, untrusted_types
@@ -37,35 +26,10 @@ from tiffin.flavors.sklearn_skops import SAFE_TYPES, dump, load, untrusted_types
 Schema = dict[str, Any]
 Members = dict[str, bytes]
 
-X, Y = make_classification(200, 6, n_informative=4, random_state=0)
-FRAME = pd.DataFrame(X[:, :2], columns=["a", "b"]).assign(
-    colour=np.where(X[:, 2] > 0, "red", "blue")
-)
-
 
 def _models() -> dict[str, tuple[Any, Any]]:
     """name -> (unfitted estimator, X); all fitted on Y."""
-    onehot = ColumnTransformer(
-        [("num", StandardScaler(), ["a", "b"]), ("cat", OneHotEncoder(), ["colour"])]
-    )
-    by_dtype = ColumnTransformer(
-        [("num", StandardScaler(), make_column_selector(dtype_include="number"))]
-    )
-    vote = [("lr", LogisticRegression()), ("dt", DecisionTreeClassifier(max_depth=3))]
-    return {
-        "logistic": (LogisticRegression(), X),
-        "forest-100": (RandomForestClassifier(100, random_state=0), X),
-        "forest-regressor": (RandomForestRegressor(10, random_state=0), X),
-        "gradient-boosting": (GradientBoostingClassifier(n_estimators=20, random_state=0), X),
-        "gradient-boosting-reg": (GradientBoostingRegressor(n_estimators=5), FRAME[["a", "b"]]),
-        "hist-gradient-boosting": (HistGradientBoostingClassifier(max_iter=20), X),
-        "scaled-logistic": (Pipeline([("s", StandardScaler()), ("m", LogisticRegression())]), X),
-        "column-onehot": (Pipeline([("ct", onehot), ("m", LogisticRegression())]), FRAME),
-        "column-selector": (Pipeline([("ct", by_dtype), ("m", LogisticRegression())]), FRAME),
-        "voting": (VotingClassifier(vote), X),
-        "tweedie": (TweedieRegressor(power=1.5, link="log"), X),
-        "knn-brute": (KNeighborsClassifier(algorithm="brute"), X),
-    }
+    return base_models()
 
 
 @pytest.fixture(scope="module")

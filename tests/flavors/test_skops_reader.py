@@ -15,32 +15,23 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pytest
 import scipy.special
 import skops.io
 from sklearn.cluster import KMeans
-from sklearn.compose import ColumnTransformer, make_column_selector
-from sklearn.datasets import make_classification
 from sklearn.decomposition import PCA
 from sklearn.ensemble import (
-    GradientBoostingClassifier,
-    GradientBoostingRegressor,
-    HistGradientBoostingClassifier,
     IsolationForest,
     RandomForestClassifier,
-    RandomForestRegressor,
-    VotingClassifier,
 )
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression, SGDClassifier, TweedieRegressor
-from sklearn.neighbors import KNeighborsClassifier
+from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.tree._tree import Tree
+from skops_matrix import X, Y, base_models  # type: ignore[import-not-found]
 
 from tiffin.errors import FormatError, UntrustedModelError
 from tiffin.flavors.skops_allowlist import BIT_GENERATORS, LOADER_TYPES, TRUSTED_CLASSES
@@ -48,36 +39,14 @@ from tiffin.flavors.skops_reader import UNSUPPORTED_LOADERS, read_skops, refused
 
 Schema = dict[str, Any]
 
-X, Y = make_classification(200, 6, n_informative=4, random_state=0)
-FRAME = pd.DataFrame(X[:, :2], columns=["a", "b"]).assign(
-    colour=np.where(X[:, 2] > 0, "red", "blue")
-)
 TEXT = [f"w{i % 7} w{i % 5} x{i % 3}" for i in range(200)]
 METHODS = ("predict", "predict_proba", "decision_function", "transform", "score_samples")
 
 
 def _models() -> dict[str, tuple[Any, Any]]:
     """The skops test matrix of test_sklearn_skops.py, plus more estimator families."""
-    onehot = ColumnTransformer(
-        [("num", StandardScaler(), ["a", "b"]), ("cat", OneHotEncoder(), ["colour"])]
-    )
-    by_dtype = ColumnTransformer(
-        [("num", StandardScaler(), make_column_selector(dtype_include="number"))]
-    )
-    vote = [("lr", LogisticRegression()), ("dt", DecisionTreeClassifier(max_depth=3))]
     return {
-        "logistic": (LogisticRegression(), X),
-        "forest-100": (RandomForestClassifier(100, random_state=0), X),
-        "forest-regressor": (RandomForestRegressor(10, random_state=0), X),
-        "gradient-boosting": (GradientBoostingClassifier(n_estimators=20, random_state=0), X),
-        "gradient-boosting-reg": (GradientBoostingRegressor(n_estimators=5), FRAME[["a", "b"]]),
-        "hist-gradient-boosting": (HistGradientBoostingClassifier(max_iter=20), X),
-        "scaled-logistic": (Pipeline([("s", StandardScaler()), ("m", LogisticRegression())]), X),
-        "column-onehot": (Pipeline([("ct", onehot), ("m", LogisticRegression())]), FRAME),
-        "column-selector": (Pipeline([("ct", by_dtype), ("m", LogisticRegression())]), FRAME),
-        "voting": (VotingClassifier(vote), X),
-        "tweedie": (TweedieRegressor(power=1.5, link="log"), X),
-        "knn-brute": (KNeighborsClassifier(algorithm="brute"), X),
+        **base_models(),
         "svc": (SVC(random_state=0), X),
         "kmeans": (KMeans(3, n_init=2, random_state=0), X),
         "pca": (PCA(3), X),
