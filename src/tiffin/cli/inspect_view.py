@@ -14,7 +14,7 @@ __all__ = ["describe", "render"]
 def describe(model_uri: str) -> dict[str, Any]:
     """A JSON-ready description of the model at ``model_uri``."""
     from tiffin.errors import IntegrityError
-    from tiffin.format.manifest import read_manifest, scan_files, verify_manifest
+    from tiffin.format.manifest import scan_files, verify_manifest
     from tiffin.format.mlmodel import MLModel
     from tiffin.format.sniff import find_code_files
     from tiffin.pyfunc.load import resolve_model
@@ -22,11 +22,11 @@ def describe(model_uri: str) -> dict[str, Any]:
     model_dir, digest = resolve_model(model_uri)
     mlmodel = MLModel.load(model_dir)
     try:
-        verify_manifest(model_dir, expected_digest=digest)
-        state = "ok" if read_manifest(model_dir) is not None else "no manifest"
+        manifest = verify_manifest(model_dir, expected_digest=digest)
+        state = "ok" if manifest is not None else "no manifest"
     except IntegrityError as e:
         state = f"FAILED: {e}"
-    files = scan_files(model_dir)
+    files = scan_files(model_dir)  # again: a failed verification returns no file list
     sig = mlmodel.signature
     return {
         "path": str(model_dir),

@@ -57,6 +57,11 @@ class PyFuncModel:
         self._impl = impl
         self._predict = getattr(impl, predict_fn)
         self._takes_params = _accepts_params(self._predict)
+        from tiffin.pyfunc.enforce import enforce_input, enforce_params
+
+        # bound once here: an import statement in predict would run on every call
+        self._enforce_input = enforce_input
+        self._enforce_params = enforce_params
         sig = metadata.signature
         self._inputs = sig.inputs if sig is not None else None
         self._params = sig.params if sig is not None else None
@@ -75,12 +80,11 @@ class PyFuncModel:
         Example:
             >>> model.predict(pd.DataFrame({"x": [1.0]}), params={"k": 3})  # doctest: +SKIP
         """
-        from tiffin.pyfunc.enforce import enforce_input, enforce_params
-
-        data = enforce_input(model_input, self._inputs) if self._inputs is not None else model_input
+        inputs = self._inputs
+        data = self._enforce_input(model_input, inputs) if inputs is not None else model_input
         if self._params is None and not params:
             return self._predict(data, None) if self._takes_params else self._predict(data)
-        checked = enforce_params(params, self._params)
+        checked = self._enforce_params(params, self._params)
         if self._takes_params:
             return self._predict(data, checked)
         if params:

@@ -48,18 +48,10 @@ def pin_registered_version(model_uri: str) -> tuple[str, int | None]:
     """
     if not model_uri.startswith("models:/"):
         return model_uri, None
-    from tiffin.store.model_uris import parse_models_uri
-    from tiffin.store.registry_store import RegistryStore
+    from tiffin.store.model_uris import lookup_version
     from tiffin.store.tracking_uri import get_tracking_uri
 
-    name, version, alias = parse_models_uri(model_uri)
-    registry = RegistryStore(get_tracking_uri())
-    if alias is not None:
-        mv = registry.get_model_version_by_alias(name, alias)
-    elif version is not None:
-        mv = registry.get_model_version(name, version)
-    else:
-        mv = registry.get_latest_version(name)
+    mv = lookup_version(model_uri, get_tracking_uri())
     return f"models:/{mv.name}/{mv.version}", int(mv.version)
 
 

@@ -17,11 +17,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 from tiffin.errors import FormatError, NotFoundError
 
-__all__ = ["ResolvedModel", "parse_models_uri", "parse_runs_uri", "resolve_model_uri"]
+__all__ = [
+    "ResolvedModel",
+    "lookup_version",
+    "parse_models_uri",
+    "parse_runs_uri",
+    "resolve_model_uri",
+]
 
 _MODELS = re.compile(r"^models:/(?P<name>[^/@]+)(?:/(?P<suffix>[^/@]+)|@(?P<alias>[^/@]+))$")
 _RUNS = re.compile(r"^runs:/(?P<run>[0-9a-fA-F]{32})(?:/(?P<path>.*))?$")
@@ -87,20 +94,24 @@ def _fetch(source: str, tracking_uri: str) -> Path:
     return ArtifactStore(parent).download(name)
 
 
+def lookup_version(uri: str, tracking_uri: str) -> Any:
+    """The registered :class:`ModelVersion` a ``models:/`` URI names right now."""
+    from tiffin.store.registry_store import RegistryStore
+
+    name, version, alias = parse_models_uri(uri)
+    registry = RegistryStore(tracking_uri)
+    if alias is not None:
+        return registry.get_model_version_by_alias(name, alias)
+    if version is not None:
+        return registry.get_model_version(name, version)
+    return registry.get_latest_version(name)
+
+
 def resolve_model_uri(uri: str, tracking_uri: str) -> ResolvedModel:
     """Turn a ``runs:/`` or ``models:/`` URI into a local directory (and digest for models:/)."""
     if uri.startswith("runs:/"):
         return ResolvedModel(_fetch(uri, tracking_uri))
     if not uri.startswith("models:/"):
         raise FormatError(f"{uri[:200]!r} is neither a runs:/ nor a models:/ URI")
-    from tiffin.store.registry_store import RegistryStore
-
-    name, version, alias = parse_models_uri(uri)
-    registry = RegistryStore(tracking_uri)
-    if alias is not None:
-        mv = registry.get_model_version_by_alias(name, alias)
-    elif version is not None:
-        mv = registry.get_model_version(name, version)
-    else:
-        mv = registry.get_latest_version(name)
+    mv = lookup_version(uri, tracking_uri)
     return ResolvedModel(_fetch(mv.source, tracking_uri), mv.digest, mv.name, mv.version)
