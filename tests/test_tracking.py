@@ -49,7 +49,7 @@ def test_artifacts_and_dicts_are_stored_under_the_run() -> None:
     with tiffin.start_run() as run:
         tiffin.log_dict({"a": 1}, "config.json")
         tiffin.log_text("hello", "notes/readme.txt")
-        with pytest.raises(FormatError):
+        with pytest.raises(FormatError, match="escape.txt"):
             tiffin.log_text("x", "../escape.txt")
     root = Path(run.info.artifact_uri)
     assert (root / "config.json").read_text().strip().startswith("{")
@@ -62,7 +62,7 @@ def test_registry_is_the_trust_root_for_pickled_models(logreg: Any, frame: pd.Da
         info = tiffin.sklearn.log_model(
             logreg, name="model", registered_model_name="churn", serialization_format="cloudpickle"
         )
-    with pytest.raises(UntrustedModelError):
+    with pytest.raises(UntrustedModelError, match="model.pkl"):
         tiffin.pyfunc.load_model(info.model_uri)  # a run artifact is not vouched for
     model = tiffin.pyfunc.load_model(f"models:/churn/{info.registered_model_version}")
     assert model.trusted and np.array_equal(model.predict(frame), logreg.predict(frame))

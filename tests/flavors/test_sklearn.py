@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 import yaml
 
+import tiffin.plugins
 import tiffin.pyfunc
 import tiffin.sklearn
-from tiffin.errors import AlreadyExistsError, SchemaError, UntrustedModelError
+from tiffin.errors import AlreadyExistsError, NotFoundError, SchemaError, UntrustedModelError
 from tiffin.format.infer import infer_signature
 from tiffin.format.schema import Signature
 
@@ -131,7 +132,7 @@ def test_an_exception_during_save_leaves_nothing(logreg: Any, tmp_path: Path) ->
 def test_saving_over_a_non_empty_path_changes_nothing(logreg: Any, tmp_path: Path) -> None:
     (tmp_path / "m").mkdir()
     (tmp_path / "m" / "notes.txt").write_text("mine")
-    with pytest.raises(AlreadyExistsError):
+    with pytest.raises(AlreadyExistsError, match="already exists and is not empty"):
         tiffin.sklearn.save_model(logreg, tmp_path / "m")
     assert [p.name for p in (tmp_path / "m").iterdir()] == ["notes.txt"]
 
@@ -164,3 +165,20 @@ def test_mlflow_skops_file_outside_our_allowlist_needs_trust(
         tiffin.pyfunc.load_model(tmp_path / "m")
     model = tiffin.pyfunc.load_model(tmp_path / "m", trust=True)
     assert np.array_equal(model.predict(frame), knn.predict(frame))
+
+
+def test_a_model_with_only_an_unknown_flavor_is_not_found(tmp_path: Path) -> None:
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "MLmodel").write_text(yaml.safe_dump({"flavors": {"keras": {"x": 1}}}))
+    with pytest.raises(NotFoundError, match='does not have the "python_function" flavor'):
+        tiffin.pyfunc.load_model(tmp_path / "m")
+    with pytest.raises(NotFoundError, match="unknown flavor 'keras'; known flavors"):
+        tiffin.plugins.flavor_module("keras")
+
+
+def test_a_missing_model_file_is_named(logreg: Any, tmp_path: Path) -> None:
+    tiffin.sklearn.save_model(logreg, tmp_path / "m", pip_requirements=["scikit-learn"])
+    (tmp_path / "m" / "tiffin-manifest.json").unlink()  # as in a model MLflow wrote
+    (tmp_path / "m" / "model.skops").unlink()
+    with pytest.raises(NotFoundError, match="model.skops: the model file named in the MLmodel"):
+        tiffin.pyfunc.load_model(tmp_path / "m")

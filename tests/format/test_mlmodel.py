@@ -39,13 +39,20 @@ def test_unknown_keys_survive_a_round_trip(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "text",
-    ["", "flavors: [1, 2\n", "- a\n- b\n", "flavors: {}\n", "flavors: {sklearn: 3}\n", "\x00\x01"],
+    ("text", "match"),
+    [
+        ("", "the file is empty"),
+        ("flavors: [1, 2\n", "not valid YAML"),
+        ("- a\n- b\n", "expected a YAML mapping"),
+        ("flavors: {}\n", "'flavors' is missing or empty"),
+        ("flavors: {sklearn: 3}\n", "flavor 'sklearn' must be a mapping"),
+        ("\x00\x01", "not valid YAML"),
+    ],
     ids=["empty", "bad-yaml", "list", "no-flavor", "flavor-not-mapping", "binary"],
 )
-def test_corrupt_mlmodel_is_a_format_error(tmp_path: Path, text: str) -> None:
+def test_corrupt_mlmodel_is_a_format_error(tmp_path: Path, text: str, match: str) -> None:
     _write(tmp_path, text)
-    with pytest.raises(FormatError):
+    with pytest.raises(FormatError, match=match):
         MLModel.load(tmp_path)
 
 

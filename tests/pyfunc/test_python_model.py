@@ -94,7 +94,7 @@ def test_we_load_mlflows_python_model_only_with_trust(tmp_path: Path) -> None:
             signature=mlflow.models.ModelSignature.from_dict(sig.to_dict()),
             pip_requirements=["pandas"],
         )
-    with pytest.raises(UntrustedModelError):
+    with pytest.raises(UntrustedModelError, match="python_model.pkl"):
         tiffin.pyfunc.load_model(path)
     model = tiffin.pyfunc.load_model(path, trust=True)
     assert model.predict(pd.DataFrame({"x": [1, 2]})).tolist() == [2, 4]
@@ -143,7 +143,7 @@ def test_code_paths_of_two_models_do_not_collide(tmp_path: Path) -> None:
 
 def test_saving_over_an_existing_model_is_refused(saved: Path) -> None:
     before = sorted(p.name for p in saved.iterdir())
-    with pytest.raises(AlreadyExistsError):
+    with pytest.raises(AlreadyExistsError, match="already exists and is not empty"):
         tiffin.pyfunc.save_model(saved, python_model=_Upper(), pip_requirements=["pandas"])
     assert sorted(p.name for p in saved.iterdir()) == before
 
