@@ -341,11 +341,12 @@ class Client:
         3
     """
 
-    def __init__(self, tracking_uri: str | None = None) -> None:
+    def __init__(self, tracking_uri: str | Path | None = None) -> None:
         from tiffin.store.registry_store import RegistryStore
         from tiffin.store.tracking_store import TrackingStore
+        from tiffin.store.tracking_uri import normalize_tracking_uri
 
-        self.tracking_uri = tracking_uri or get_tracking_uri()
+        self.tracking_uri = normalize_tracking_uri(tracking_uri or get_tracking_uri())
         self.registry = RegistryStore(self.tracking_uri)
         self.tracking = TrackingStore(self.tracking_uri)
 

@@ -18,7 +18,7 @@ from tiffin.cli.db import db
 from tiffin.cli.models import models
 from tiffin.cli.registry import add_registry_commands
 from tiffin.cli.runs import runs
-from tiffin.cli.serve import serve_command
+from tiffin.cli.serve import multi_serve_command, serve_command
 from tiffin.errors import (
     ConflictError,
     IntegrityError,
@@ -49,6 +49,7 @@ def cli() -> None:
 add_registry_commands(models)
 models.add_command(serve_command)
 cli.add_command(models)
+cli.add_command(multi_serve_command)
 cli.add_command(runs)
 cli.add_command(db)
 

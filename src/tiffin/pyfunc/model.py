@@ -80,15 +80,41 @@ class PyFuncModel:
         Example:
             >>> model.predict(pd.DataFrame({"x": [1.0]}), params={"k": 3})  # doctest: +SKIP
         """
+        data, checked = self.prepare(model_input, params)
+        return self.predict_prepared(data, checked)
+
+    def prepare(
+        self, model_input: Any, params: Mapping[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any] | None]:
+        """Enforce the signature without predicting: the first half of :meth:`predict`.
+
+        The scoring server checks each request on its own with this, so one request's bad
+        rows fail only that request, then merges the checked inputs into one batch for
+        :meth:`predict_prepared`.
+
+        Raises:
+            SchemaError: as :meth:`predict`.
+
+        Example:
+            >>> data, params = model.prepare(pd.DataFrame({"x": [1.0]}))  # doctest: +SKIP
+        """
         inputs = self._inputs
         data = self._enforce_input(model_input, inputs) if inputs is not None else model_input
         if self._params is None and not params:
-            return self._predict(data, None) if self._takes_params else self._predict(data)
+            return data, None
         checked = self._enforce_params(params, self._params)
-        if self._takes_params:
-            return self._predict(data, checked)
-        if params:
+        if not self._takes_params and params:
             raise SchemaError(f"this model's predict takes no params; got {sorted(params)[:20]}")
+        return data, checked
+
+    def predict_prepared(self, data: Any, params: dict[str, Any] | None) -> Any:
+        """Predict on input that :meth:`prepare` has already checked (the second half).
+
+        Example:
+            >>> model.predict_prepared(*model.prepare(frame))  # doctest: +SKIP
+        """
+        if self._takes_params:
+            return self._predict(data, params)
         return self._predict(data)
 
     def unwrap_python_model(self) -> Any:

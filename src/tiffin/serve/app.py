@@ -1,46 +1,50 @@
-"""The Starlette app speaking MLflow's scoring protocol over one :class:`Scorer`.
+"""The Starlette app: protocol routes over the served models, plus auth, metrics and errors.
 
-Routes, as ``mlflow models serve`` has them: ``GET /ping`` and ``GET /health`` (200, body
-``"\\n"``), ``GET /version`` and ``POST /invocations``. Every error is a JSON body
-``{"error_code": ..., "message": ...}``: 400 for a body that cannot be decoded or does not fit
-the signature, 413 for a body over the limit (refused before it is read), 415 for a Content-Type
-or charset the server does not decode, 404 and 405 for unknown paths and wrong methods, 500 with
-an ``error_id`` when the model's own code raises (the traceback only goes to the log).
-
-Decoding, enforcement, predict and encoding run together in a worker thread, so one slow
-request never stalls the event loop that answers ``/ping`` and accepts other requests.
+Routes: MLflow's (:mod:`tiffin.serve.mlflow_routes`), the Open Inference V2 protocol
+(:mod:`tiffin.serve.v2_routes`), ``GET /openapi.json`` and ``GET /docs`` generated from the
+signatures, and ``GET /metrics``. Every error is a JSON body ``{"error_code": ..., "message":
+...}``: 400 for a body that cannot be decoded or does not fit the signature, 401 without the
+bearer token, 404 and 405 for unknown paths and wrong methods, 413 for a body or row count
+over the limit (a body refused before it is read), 415 for a Content-Type or charset the server
+does not decode, 500 with an ``error_id`` when the model's own code raises (the traceback only
+goes to the log), 503 with ``Retry-After`` when the queue is full, 504 past the deadline.
 
 Example:
-    >>> app = build_app(Scorer.load("./model"), max_body_bytes=1 << 20)  # doctest: +SKIP
-    >>> uvicorn.run(app, host="127.0.0.1", port=5000)  # doctest: +SKIP
+    >>> served = ServedModels([ModelSlot.load("iris", "./model")], ServeOptions())  # doctest: +SKIP
+    >>> uvicorn.run(build_app(served), host="127.0.0.1", port=5000)  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
+import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tiffin.errors import TiffinError
-from tiffin.serve.errors import error_body, http_status
-from tiffin.serve.limits import DEFAULT_MAX_BODY_BYTES, Limits, read_limited
-from tiffin.serve.mlflow_codec import Decoder, decoder_for, encode_response
-from tiffin.serve.scorer import Scorer
+from tiffin.serve.errors import RequestError, UnauthorizedError, error_body, http_status
+from tiffin.serve.metrics import CONTENT_TYPE
+from tiffin.serve.mlflow_routes import JSON, mlflow_routes
+from tiffin.serve.models import ServedModels
 
-__all__ = ["build_app"]
+__all__ = ["OPEN_PATHS", "build_app"]
 
 logger = logging.getLogger("tiffin.serve")
 
-JSON = "application/json"
+OPEN_PATHS = frozenset({"/ping", "/health", "/v2/health/live", "/v2/health/ready"})
+"""Health routes answer without a token (load balancers probe them); they reveal nothing."""
+
 _HTTP_CODES = {404: "ENDPOINT_NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
 
 
@@ -50,43 +54,87 @@ def _json_error(
     return Response(orjson.dumps(body), status_code=status, media_type=JSON, headers=headers)
 
 
-def _score(scorer: Scorer, decode: Decoder, body: bytes) -> bytes:
-    """Decode, predict and encode in one worker-thread hop (the CPU-bound part of a request)."""
-    data, params = decode(body)
-    return encode_response(scorer.predict(data, params))
+def _model_label(scope: Scope, served: ServedModels) -> str:
+    """The served model a request was for, or "" (never a client-chosen string)."""
+    name = scope.get("path_params", {}).get("name")
+    if name in served.slots:
+        return str(name)
+    if scope.get("path") == "/invocations" and len(served.slots) == 1:
+        return next(iter(served.slots))
+    return ""
 
 
-def _routes(scorer: Scorer, limits: Limits) -> list[Route]:
-    async def ping(request: Request) -> Response:
-        if not scorer.health():
-            body = {"error_code": "TEMPORARILY_UNAVAILABLE", "message": "no model is loaded"}
-            return _json_error(503, body)
-        return Response("\n", media_type=JSON)
+def _protocol(path: str) -> str:
+    if path.endswith("/invocations"):
+        return "mlflow"
+    if path.startswith("/v2/"):
+        return "v2"
+    return "other"
 
-    async def version(request: Request) -> Response:
-        return PlainTextResponse(scorer.version())
 
-    async def invocations(request: Request) -> Response:
-        decode = decoder_for(request.headers.get("content-type"))
-        body = await read_limited(request.headers, request.stream(), limits.max_body_bytes)
-        payload = await run_in_threadpool(_score, scorer, decode, body)
-        return Response(payload, media_type=JSON)
+class _MeteredAndGuarded:
+    """ASGI middleware: the bearer-token check, then request count and latency by model."""
 
-    return [
-        Route("/ping", ping, methods=["GET"]),
-        Route("/health", ping, methods=["GET"]),
-        Route("/version", version, methods=["GET"]),
-        Route("/invocations", invocations, methods=["POST"]),
-    ]
+    def __init__(self, app: ASGIApp, served: ServedModels, token: str | None):
+        self.app = app
+        self.served = served
+        self.token = token.encode() if token else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            if self.token is not None and scope["path"] not in OPEN_PATHS:
+                self._check_token(scope)
+            await self.app(scope, receive, send_and_note)
+        except UnauthorizedError as e:
+            response = _json_error(e.status_code, error_body(e), e.headers)
+            await response(scope, receive, send_and_note)
+        finally:
+            self.served.metrics.observe_request(
+                _model_label(scope, self.served),
+                _protocol(scope["path"]),
+                status,
+                time.perf_counter() - start,
+            )
+
+    def _check_token(self, scope: Scope) -> None:
+        assert self.token is not None
+        for key, value in scope["headers"]:
+            if key == b"authorization":
+                scheme, _, given = value.partition(b" ")
+                if scheme.lower() == b"bearer" and hmac.compare_digest(given.strip(), self.token):
+                    return
+                raise UnauthorizedError("the bearer token is not valid for this server")
+        raise UnauthorizedError("this server requires 'Authorization: Bearer <token>'")
+
+
+def _count_error(request: Request, code: str) -> None:
+    served: ServedModels = request.app.state.served
+    served.metrics.errors.labels(_model_label(request.scope, served), code).inc()
 
 
 async def _on_tiffin_error(request: Request, exc: Exception) -> Response:
-    return _json_error(http_status(exc), error_body(exc))
+    body = error_body(exc)
+    _count_error(request, body["error_code"])
+    headers = exc.headers if isinstance(exc, RequestError) else None
+    return _json_error(http_status(exc), body, headers)
 
 
 async def _on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = _HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
+    _count_error(request, code)
     message = f"{request.method} {request.url.path[:100]}: {exc.detail}"
     return _json_error(exc.status_code, {"error_code": code, "message": message}, exc.headers)
 
@@ -94,27 +142,50 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
     error_id = uuid.uuid4().hex[:16]
     logger.error("error_id=%s: unexpected server error", error_id, exc_info=exc)
+    _count_error(request, "INTERNAL_ERROR")
     message = f"internal server error; the server log has it under error_id {error_id}"
     body = {"error_code": "INTERNAL_ERROR", "message": message, "error_id": error_id}
     return _json_error(500, body)
 
 
-def build_app(scorer: Scorer, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> Starlette:
-    """A Starlette app serving ``scorer`` with MLflow's routes, status codes and error bodies.
+def _service_routes(served: ServedModels) -> list[Route]:
+    async def metrics(request: Request) -> Response:
+        return Response(served.metrics.render(), media_type=CONTENT_TYPE)
+
+    return [Route("/metrics", metrics, methods=["GET"])]
+
+
+def build_app(served: ServedModels, *, token: str | None = None) -> Starlette:
+    """A Starlette app serving ``served`` over MLflow's protocol, V2, OpenAPI and metrics.
 
     Args:
-        scorer: the loaded model.
-        max_body_bytes: larger bodies get 413, before they are read (by Content-Length) or as
-            soon as the streamed size passes the limit.
+        served: the loaded models with their limits, batching and alias following.
+        token: when given, every route except health needs ``Authorization: Bearer <token>``.
 
     Example:
-        >>> app = build_app(Scorer.load("./model"))  # doctest: +SKIP
+        >>> app = build_app(served, token="s3cret")  # doctest: +SKIP
     """
-    return Starlette(
-        routes=_routes(scorer, Limits(max_body_bytes=max_body_bytes)),
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await served.start()
+        try:
+            yield
+        finally:
+            served.draining = True
+            await served.stop()
+
+    limits = served.options.limits
+    routes = [*mlflow_routes(served, limits), *_service_routes(served)]
+    app = Starlette(
+        routes=routes,
         exception_handlers={
             TiffinError: _on_tiffin_error,
             HTTPException: _on_http_error,
             Exception: _on_unexpected,
         },
+        lifespan=lifespan,
     )
+    app.state.served = served
+    app.add_middleware(_MeteredAndGuarded, served=served, token=token)
+    return app

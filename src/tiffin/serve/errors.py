@@ -30,10 +30,14 @@ from tiffin.errors import (
 
 __all__ = [
     "BadRequestError",
+    "DeadlineExceededError",
     "MAX_MESSAGE_CHARS",
     "ModelError",
+    "OverloadedError",
     "PayloadTooLargeError",
     "RequestError",
+    "TooManyRowsError",
+    "UnauthorizedError",
     "UnsupportedMediaTypeError",
     "error_body",
     "http_status",
@@ -48,6 +52,7 @@ class RequestError(TiffinError):
 
     error_code = "BAD_REQUEST"
     status_code = 400
+    headers: dict[str, str] | None = None
 
 
 class BadRequestError(RequestError):
@@ -65,6 +70,42 @@ class UnsupportedMediaTypeError(RequestError):
     """A Content-Type, or a charset, the server does not decode."""
 
     status_code = 415
+
+
+class TooManyRowsError(RequestError):
+    """More rows in one request than the server's ``max_rows``."""
+
+    error_code = "REQUEST_LIMIT_EXCEEDED"
+    status_code = 413
+
+
+class UnauthorizedError(RequestError):
+    """No bearer token, or the wrong one, on a server started with ``--token``."""
+
+    error_code = "UNAUTHENTICATED"
+    status_code = 401
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.headers = {"WWW-Authenticate": "Bearer"}
+
+
+class OverloadedError(RequestError):
+    """Every slot is busy and the queue is full: come back later (``Retry-After``)."""
+
+    error_code = "TEMPORARILY_UNAVAILABLE"
+    status_code = 503
+
+    def __init__(self, message: str, retry_after_seconds: int = 1):
+        super().__init__(message)
+        self.headers = {"Retry-After": str(retry_after_seconds)}
+
+
+class DeadlineExceededError(RequestError):
+    """The request did not finish within the server's ``--timeout``."""
+
+    error_code = "DEADLINE_EXCEEDED"
+    status_code = 504
 
 
 class ModelError(TiffinError):

@@ -19,11 +19,13 @@ Example:
 from __future__ import annotations
 
 import base64
+import functools
 import io
 from collections.abc import Callable
 from typing import Any
 
 from tiffin.serve.errors import BadRequestError, UnsupportedMediaTypeError
+from tiffin.serve.limits import check_depth
 from tiffin.serve.mlflow_json import encode_predictions, parse_payload
 
 __all__ = ["CONTENT_TYPES", "Decoder", "decode_csv", "decode_json", "decode_parquet",
@@ -32,11 +34,12 @@ __all__ = ["CONTENT_TYPES", "Decoder", "decode_csv", "decode_json", "decode_parq
 Decoder = Callable[[bytes], tuple[Any, dict[str, Any] | None]]
 
 
-def decode_json(body: bytes) -> tuple[Any, dict[str, Any] | None]:
+def decode_json(body: bytes, max_depth: int = 64) -> tuple[Any, dict[str, Any] | None]:
     """Decode an MLflow JSON request into (model input, params).
 
     Raises:
-        BadRequestError: not JSON (orjson's message says where; the body is never echoed).
+        BadRequestError: not JSON (orjson's message says where; the body is never echoed),
+            or nested deeper than ``max_depth``.
         SchemaError: not exactly one input key, or a malformed value.
 
     Example:
@@ -49,6 +52,7 @@ def decode_json(body: bytes) -> tuple[Any, dict[str, Any] | None]:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError as e:
         raise BadRequestError(f"the body is not valid JSON: {str(e)[:200]}") from None
+    check_depth(payload, max_depth)
     return parse_payload(payload)
 
 
@@ -93,7 +97,7 @@ CONTENT_TYPES: dict[str, Decoder] = {
 }
 
 
-def decoder_for(content_type: str | None) -> Decoder:
+def decoder_for(content_type: str | None, *, max_json_depth: int = 64) -> Decoder:
     """The decoder for a Content-Type header, checked before the body is read.
 
     Only a ``charset`` parameter is allowed and it must be UTF-8 (as in MLflow; MLflow 1.x's
@@ -125,6 +129,8 @@ def decoder_for(content_type: str | None) -> Decoder:
         raise UnsupportedMediaTypeError(
             f"Content-Type {mime[:80]!r} is not supported; send one of {accepted}"
         )
+    if decoder is decode_json and max_json_depth != 64:
+        return functools.partial(decode_json, max_depth=max_json_depth)
     return decoder
 
 

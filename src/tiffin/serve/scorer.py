@@ -102,18 +102,64 @@ class Scorer:
         Example:
             >>> scorer.predict(pd.DataFrame({"x": [1.0]}), {"k": 2})  # doctest: +SKIP
         """
+        return self.predict_prepared(*self.prepare(data, params))
+
+    def prepare(
+        self, data: Any, params: Mapping[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any] | None]:
+        """Check one request against the signature (the batcher's per-request half).
+
+        Raises:
+            SchemaError: the data or params do not fit the signature.
+
+        Example:
+            >>> checked, params = scorer.prepare(frame, None)  # doctest: +SKIP
+        """
         try:
-            return self.model.predict(data, params)
+            return self.model.prepare(data, params)
+        except TiffinError:
+            raise
+        except Exception as e:  # enforcement is ours; anything else is a bug to log, a 500
+            raise _model_error(e, "checking the input") from None
+
+    def predict_prepared(self, data: Any, params: dict[str, Any] | None) -> Any:
+        """Predict on checked input; the model's own exceptions become :class:`ModelError`.
+
+        Example:
+            >>> scorer.predict_prepared(*scorer.prepare(frame, None))  # doctest: +SKIP
+        """
+        try:
+            return self.model.predict_prepared(data, params)
         except TiffinError:
             raise
         except Exception as e:
-            error_id = uuid.uuid4().hex[:16]
-            logger.exception("error_id=%s: the model raised while predicting", error_id)
-            raise ModelError(
-                f"the model raised {type(e).__name__} while predicting; the server log has "
-                f"the details under error_id {error_id}",
-                error_id,
-            ) from None
+            raise _model_error(e, "predicting") from None
+
+    def warm_up(self) -> bool:
+        """Predict the model's saved input example, if it has one: a model that loads but
+        cannot predict its own example is not swapped in.
+
+        Returns:
+            True when an example was predicted, False when the model has none.
+
+        Raises:
+            SchemaError, ModelError: the example does not predict.
+
+        Example:
+            >>> Scorer.load("models:/churn/4").warm_up()  # doctest: +SKIP
+            True
+        """
+        info = self.model.metadata.get("saved_input_example_info")
+        if not info:
+            return False
+        from tiffin.format.example import load_input_example
+
+        example = load_input_example(self.model.model_dir, info)
+        if isinstance(example, tuple):
+            self.predict(*example)
+        else:
+            self.predict(example)
+        return True
 
     def health(self) -> bool:
         """True once a model is loaded and can take requests.
@@ -136,3 +182,13 @@ class Scorer:
         from tiffin import __version__
 
         return __version__
+
+
+def _model_error(error: Exception, doing: str) -> ModelError:
+    error_id = uuid.uuid4().hex[:16]
+    logger.error("error_id=%s: the model raised while %s", error_id, doing, exc_info=error)
+    return ModelError(
+        f"the model raised {type(error).__name__} while {doing}; the server log has the "
+        f"details under error_id {error_id}",
+        error_id,
+    )

@@ -16,20 +16,27 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["ENV_VAR", "get_tracking_uri", "set_tracking_uri"]
+__all__ = ["ENV_VAR", "get_tracking_uri", "normalize_tracking_uri", "set_tracking_uri"]
 
 ENV_VAR = "TIFFIN_TRACKING_URI"
 _explicit: str | None = None
 
 
+def normalize_tracking_uri(uri: str | Path) -> str:
+    """A store URI as given, or a plain path turned into the SQLite URI it means.
+
+    Example:
+        >>> normalize_tracking_uri("/tmp/team.db")
+        'sqlite:////tmp/team.db'
+    """
+    text = str(uri)
+    return text if "://" in text else f"sqlite:///{Path(text).expanduser().absolute()}"
+
+
 def set_tracking_uri(uri: str | Path | None) -> None:
     """Use ``uri`` for this process (a plain path means a SQLite file); ``None`` resets it."""
     global _explicit
-    if uri is None:
-        _explicit = None
-        return
-    text = str(uri)
-    _explicit = text if "://" in text else f"sqlite:///{Path(text).expanduser().absolute()}"
+    _explicit = None if uri is None else normalize_tracking_uri(uri)
 
 
 def get_tracking_uri() -> str:
@@ -38,5 +45,5 @@ def get_tracking_uri() -> str:
         return _explicit
     env = os.environ.get(ENV_VAR)
     if env:
-        return env if "://" in env else f"sqlite:///{Path(env).expanduser().absolute()}"
+        return normalize_tracking_uri(env)
     return f"sqlite:///{Path.cwd() / 'tiffin.db'}"

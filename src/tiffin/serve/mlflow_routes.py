@@ -1,0 +1,98 @@
+"""MLflow's scoring routes over a :class:`~tiffin.serve.runtime.Runtime`.
+
+``GET /ping`` and ``GET /health`` (200 with body ``"\\n"`` once ready, 503 before), ``GET
+/version`` and ``POST /invocations``, as ``mlflow models serve`` has them; with several models,
+each also at ``POST /models/{name}/invocations`` (``/invocations`` then answers only when
+exactly one model is served, so a client never reaches the wrong model by accident).
+
+Decoding and encoding run in a worker thread, so one large body never stalls the event loop
+that answers ``/ping`` and accepts other requests; predicting goes through the runtime, which
+admits, batches and times it.
+
+Example:
+    >>> routes = mlflow_routes(served, Limits())  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from tiffin.errors import NotFoundError
+from tiffin.serve.limits import Limits, read_limited
+from tiffin.serve.mlflow_codec import decoder_for, encode_response
+from tiffin.serve.runtime import Runtime
+
+__all__ = ["JSON", "mlflow_routes"]
+
+JSON = "application/json"
+_INLINE_ENCODE_ROWS = 512
+"""Answers up to this many rows are encoded on the event loop (cheaper than a thread hop)."""
+
+
+def _rows(result: Any) -> int:
+    shape = getattr(result, "shape", None)
+    if shape is not None:
+        return int(shape[0]) if len(shape) else 1
+    return len(result) if isinstance(result, list | dict) else 1
+
+
+def mlflow_routes(runtime: Runtime, limits: Limits) -> list[Route]:
+    """The MLflow protocol's routes for every model ``runtime`` serves.
+
+    Example:
+        >>> [r.path for r in mlflow_routes(served, Limits())][:2]  # doctest: +SKIP
+        ['/ping', '/health']
+    """
+
+    async def ping(request: Request) -> Response:
+        if not runtime.ready():
+            body = {"error_code": "TEMPORARILY_UNAVAILABLE", "message": "not ready"}
+            return Response(orjson.dumps(body), status_code=503, media_type=JSON)
+        return Response("\n", media_type=JSON)
+
+    async def version(request: Request) -> Response:
+        names = runtime.names()
+        if len(names) == 1:
+            return PlainTextResponse(runtime.scorer(names[0]).version())
+        from tiffin import __version__
+
+        return PlainTextResponse(__version__)
+
+    async def score(request: Request, name: str) -> Response:
+        decode = decoder_for(
+            request.headers.get("content-type"), max_json_depth=limits.max_json_depth
+        )
+        body = await read_limited(request.headers, request.stream(), limits.max_body_bytes)
+        data, params = await run_in_threadpool(decode, body)
+        result = await runtime.predict(name, data, params)
+        if _rows(result) <= _INLINE_ENCODE_ROWS:
+            payload = encode_response(result)
+        else:
+            payload = await run_in_threadpool(encode_response, result)
+        return Response(payload, media_type=JSON)
+
+    async def invocations(request: Request) -> Response:
+        names = runtime.names()
+        if len(names) != 1:
+            raise NotFoundError(
+                f"{len(names)} models are served here: POST /models/{{name}}/invocations "
+                f"with one of {names[:20]}"
+            )
+        return await score(request, names[0])
+
+    async def named_invocations(request: Request) -> Response:
+        return await score(request, request.path_params["name"])
+
+    return [
+        Route("/ping", ping, methods=["GET"]),
+        Route("/health", ping, methods=["GET"]),
+        Route("/version", version, methods=["GET"]),
+        Route("/invocations", invocations, methods=["POST"]),
+        Route("/models/{name}/invocations", named_invocations, methods=["POST"]),
+    ]
