@@ -1,4 +1,4 @@
-"""Quickstart: train, save, log, register, alias, and load back by alias; then predict.
+"""Quickstart: train, save, log, register, alias, load back by alias, predict; then serve.
 
 Run it with ``make demo``. Everything goes under ``demo-output/`` (removed first): the model
 directory, the embedded SQLite tracking store and the run artifacts.
@@ -6,8 +6,16 @@ directory, the embedded SQLite tracking store and the run artifacts.
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import signal
+import socket
+import subprocess
+import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pandas as pd
@@ -58,6 +66,48 @@ def main() -> None:
         loaded.predict(bad)
     except SchemaError as e:
         print("a bad input is refused clearly:\n ", str(e).replace("\n", "\n  "))
+
+    serve_and_ask("models:/iris@champion", sample)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def serve_and_ask(model_uri: str, sample: pd.DataFrame) -> None:
+    """Start ``tiffin models serve`` on the registered model, send one request, stop it."""
+    port = _free_port()
+    env = {**os.environ, "TIFFIN_TRACKING_URI": str((OUT / "tiffin.db").absolute())}
+    command = [sys.executable, "-m", "tiffin", "models", "serve", "-m", model_uri,
+               "--port", str(port), "--log-level", "warning"]  # fmt: skip
+    print("$", " ".join(command[2:]))
+    server = subprocess.Popen(command, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/ping", timeout=1):
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit("the server did not start") from None
+                time.sleep(0.1)
+        body = {"dataframe_split": sample.to_dict(orient="split", index=False)}
+        request = urllib.request.Request(
+            f"{url}/invocations",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            print(f"POST {url}/invocations ->", response.read().decode())
+        with urllib.request.urlopen(f"{url}/version", timeout=10) as response:
+            print("served version:", response.read().decode())
+    finally:
+        server.send_signal(signal.SIGTERM)
+        print("server stopped, exit code", server.wait(timeout=30))
 
 
 if __name__ == "__main__":
