@@ -77,6 +77,9 @@ _SERVER_OPTIONS: list[Callable[[Any], Any]] = [
                  show_default=True, help="Requests at work at once."),
     click.option("--max-queue", type=click.IntRange(min=0), default=256, show_default=True,
                  help="Requests waiting for a slot; beyond it 503 with Retry-After."),
+    click.option("--access-log", is_flag=True,
+                 help="Log one line per request (off: it costs ~0.5 ms a request; "
+                      "/metrics has the counts)."),
     click.option("--log-level", default="info", show_default=True,
                  type=click.Choice(["critical", "error", "warning", "info", "debug"])),
 ]  # fmt: skip
@@ -143,6 +146,7 @@ def _run(models: list[tuple[str, str]], **opts: Any) -> None:
         host=host,
         port=opts["port"],
         log_level=opts["log_level"],
+        access_log=opts["access_log"],
         timeout_graceful_shutdown=GRACEFUL_SECONDS,
     )
 

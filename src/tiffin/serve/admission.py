@@ -59,6 +59,26 @@ class Admission:
         """Requests holding a slot right now, including ones whose client already got 504."""
         return self._working
 
+    def has_idle_slot(self) -> bool:
+        """True when a request would get a slot at once (nobody queued, a slot free)."""
+        return self._working < self.max_concurrency and self._waiting == 0
+
+    def run_now(self, work: Callable[[], T]) -> T:
+        """Run short synchronous ``work`` in a free slot, on the caller's thread.
+
+        For work known to be short (see :meth:`Scorer.can_run_inline`): no task, no thread,
+        no deadline, but still counted, so ``/metrics`` and the cap stay true.
+
+        Example:
+            >>> admission.run_now(lambda: 1 + 1) if admission.has_idle_slot() else None
+            2
+        """
+        self._working += 1
+        try:
+            return work()
+        finally:
+            self._working -= 1
+
     async def run(self, work: Callable[[], Awaitable[T]]) -> T:
         """Run ``work()`` in a slot, under the deadline.
 

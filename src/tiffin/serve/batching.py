@@ -156,6 +156,9 @@ class Batcher:
         max_rows: a batch stops growing at this many rows; a larger request runs alone.
         wait_seconds: how long the first request of a batch waits for company.
         on_batch: called with each batch's row count (the ``tiffin_batch_rows`` histogram).
+        others_coming: how many requests are on their way to this batcher (decoded, not yet
+            submitted); a batch waits for company only while this is above zero, so a lone
+            request never pays ``wait_seconds``.
     """
 
     def __init__(
@@ -165,8 +168,10 @@ class Batcher:
         max_rows: int,
         wait_seconds: float,
         on_batch: Callable[[int], None] | None = None,
+        others_coming: Callable[[], int] | None = None,
     ):
         self._predict = predict
+        self._others_coming = others_coming
         self.max_rows = max_rows
         self.wait_seconds = wait_seconds
         self._on_batch = on_batch
@@ -174,6 +179,8 @@ class Batcher:
         self._carry: _Pending | None = None
         self._task: asyncio.Task[None] | None = None
         self._mergeable = True
+        self.awaiting = 0
+        """Requests submitted and not yet answered."""
 
     async def submit(self, data: Any, params: dict[str, Any] | None) -> Any:
         """Queue one checked request and wait for its own slice of the batch's predictions.
@@ -186,11 +193,14 @@ class Batcher:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         pending = _Pending(data, params, _params_key(params), count_rows(data), future)
         self._queue.put_nowait(pending)
+        self.awaiting += 1
         try:
             return await future
         except asyncio.CancelledError:
             future.cancel()  # the deadline passed: the collector skips it if not yet run
             raise
+        finally:
+            self.awaiting -= 1
 
     async def close(self) -> None:
         """Stop the collector (requests still queued are cancelled)."""
@@ -222,7 +232,7 @@ class Batcher:
                 item = self._queue.get_nowait()
             except asyncio.QueueEmpty:
                 remaining = deadline - loop.time()
-                if remaining <= 0:
+                if remaining <= 0 or (self._others_coming and self._others_coming() <= 0):
                     break
                 try:
                     item = await asyncio.wait_for(self._queue.get(), remaining)

@@ -123,8 +123,9 @@ def check_depth(payload: Any, limit: int) -> None:
         level = deeper
 
 
-def check_rows(data: Any, limit: int) -> None:
-    """Refuse model input with more than ``limit`` rows (frames, arrays, lists, dicts of them).
+def check_rows(data: Any, limit: int) -> int:
+    """Refuse model input with more than ``limit`` rows (frames, arrays, lists, dicts of them);
+    return the row count.
 
     Raises:
         TooManyRowsError: over the limit (HTTP 413).
@@ -139,6 +140,7 @@ def check_rows(data: Any, limit: int) -> None:
         raise TooManyRowsError(
             f"the request has {rows} rows; this server accepts at most {limit} per request"
         )
+    return rows
 
 
 def count_rows(data: Any) -> int:

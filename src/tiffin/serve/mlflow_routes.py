@@ -31,6 +31,8 @@ from tiffin.serve.runtime import Runtime
 __all__ = ["JSON", "mlflow_routes"]
 
 JSON = "application/json"
+_INLINE_DECODE_BYTES = 16 * 1024
+"""Bodies up to this size are decoded on the event loop (under ~0.5 ms; a hop costs ~0.1)."""
 _INLINE_ENCODE_ROWS = 512
 """Answers up to this many rows are encoded on the event loop (cheaper than a thread hop)."""
 
@@ -69,7 +71,10 @@ def mlflow_routes(runtime: Runtime, limits: Limits) -> list[Route]:
             request.headers.get("content-type"), max_json_depth=limits.max_json_depth
         )
         body = await read_limited(request.headers, request.stream(), limits.max_body_bytes)
-        data, params = await run_in_threadpool(decode, body)
+        if len(body) <= _INLINE_DECODE_BYTES:
+            data, params = decode(body)
+        else:
+            data, params = await run_in_threadpool(decode, body)
         result = await runtime.predict(name, data, params)
         if _rows(result) <= _INLINE_ENCODE_ROWS:
             payload = encode_response(result)

@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,9 @@ from tiffin.serve.scorer import Scorer
 __all__ = ["ModelSlot", "ServeOptions", "ServedModels", "default_name", "follows_registry"]
 
 logger = logging.getLogger("tiffin.serve")
+
+_INLINE_CHECK_ROWS = 1000
+"""Requests up to this many rows are checked on the event loop (about 20-100 us)."""
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
@@ -111,17 +114,27 @@ class ModelSlot:
         """
         return cls(name, Scorer.load(model_uri, trust=trust), trust=trust)
 
-    async def predict(self, data: Any, params: Mapping[str, Any] | None) -> Any:
-        """Predict with the current scorer, through the batcher when batching is on."""
+    async def predict(self, data: Any, params: Mapping[str, Any] | None, rows: int) -> Any:
+        """Predict with the current scorer, through the batcher when batching is on.
+
+        Checking a request against the signature is tiffin's own code and bounded by its
+        size, so small requests are checked on the event loop; the model itself runs in a
+        worker thread (one hop per batch when batching).
+        """
         from starlette.concurrency import run_in_threadpool
 
         scorer = self.scorer
         if self.batcher is None:
             return await run_in_threadpool(scorer.predict, data, params)
-        checked, checked_params = await run_in_threadpool(scorer.prepare, data, params)
+        if rows <= _INLINE_CHECK_ROWS:
+            checked, checked_params = scorer.prepare(data, params)
+        else:
+            checked, checked_params = await run_in_threadpool(scorer.prepare, data, params)
         return await self.batcher.submit(checked, checked_params)
 
-    def start_batching(self, options: ServeOptions, metrics: Metrics) -> None:
+    def start_batching(
+        self, options: ServeOptions, metrics: Metrics, others_coming: Callable[[], int]
+    ) -> None:
         """Put a batcher in front of this slot (the batch runs on whichever scorer is current)."""
         if options.max_batch_rows > 0:
             self.batcher = Batcher(
@@ -129,6 +142,7 @@ class ModelSlot:
                 max_rows=options.max_batch_rows,
                 wait_seconds=options.batch_wait_ms / 1000,
                 on_batch=metrics.observe_batch(self.name),
+                others_coming=others_coming,
             )
 
     def start_following(self, every_seconds: float, metrics: Metrics) -> None:
@@ -219,6 +233,8 @@ class ServedModels:
                 slot.scorer.load_seconds
             )
         self.draining = False
+        self.in_progress = 0
+        """Requests inside :meth:`predict` (admitted or queued), over all models."""
 
     def names(self) -> list[str]:
         return list(self.slots)
@@ -231,13 +247,29 @@ class ServedModels:
 
     async def predict(self, name: str, data: Any, params: Mapping[str, Any] | None) -> Any:
         slot = self._slot(name)
-        check_rows(data, self.options.limits.max_rows)
-        return await self.admission.run(lambda: slot.predict(data, params))
+        rows = check_rows(data, self.options.limits.max_rows)
+        scorer = slot.scorer
+        if (
+            slot.batcher is None
+            and scorer.can_run_inline(rows, params)
+            and self.admission.has_idle_slot()
+        ):
+            return self.admission.run_now(lambda: scorer.predict(data, params))
+        self.in_progress += 1
+        try:
+            return await self.admission.run(lambda: slot.predict(data, params, rows))
+        finally:
+            self.in_progress -= 1
+
+    def _others_coming(self) -> int:
+        """Requests in :meth:`predict` not yet waiting on a batch: company worth waiting for."""
+        awaiting = sum(s.batcher.awaiting for s in self.slots.values() if s.batcher)
+        return self.in_progress - awaiting
 
     async def start(self) -> None:
         """Start batchers and alias followers (inside the server's event loop)."""
         for slot in self.slots.values():
-            slot.start_batching(self.options, self.metrics)
+            slot.start_batching(self.options, self.metrics, self._others_coming)
             slot.start_following(self.options.follow_seconds, self.metrics)
 
     async def stop(self) -> None:

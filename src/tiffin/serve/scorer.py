@@ -28,9 +28,40 @@ from tiffin.errors import TiffinError
 from tiffin.pyfunc.model import PyFuncModel
 from tiffin.serve.errors import ModelError
 
-__all__ = ["Scorer", "pin_registered_version"]
+__all__ = ["INLINE_MAX_ROWS", "INLINE_MAX_SECONDS", "Scorer", "pin_registered_version",
+           "runs_library_code_only"]  # fmt: skip
 
 logger = logging.getLogger("tiffin.serve")
+
+INLINE_MAX_ROWS = 64
+"""Requests up to this many rows may be predicted on the event loop (see can_run_inline)."""
+INLINE_MAX_SECONDS = 0.002
+"""... if the model's recent predicts took less than this."""
+_WARM_CALLS = 8
+_LIBRARY_LOADERS = frozenset({"mlflow.sklearn", "tiffin.flavors.sklearn"})
+
+
+def runs_library_code_only(model: PyFuncModel) -> bool:
+    """True for models whose predict runs only library code we know: scikit-learn read
+    from skops through tiffin's allowlist, untrusted, without ``code/``.
+
+    Such a predict takes time in proportion to its rows and cannot hang on user code, which
+    is what makes running small requests on the event loop safe.
+
+    Example:
+        >>> runs_library_code_only(tiffin.pyfunc.load_model("./iris"))  # doctest: +SKIP
+        True
+    """
+    flavors = model.metadata.flavors
+    pyfunc_conf = flavors.get("python_function", {})
+    sklearn_conf = flavors.get("sklearn", {})
+    return (
+        not model.trusted
+        and pyfunc_conf.get("loader_module") in _LIBRARY_LOADERS
+        and not pyfunc_conf.get("code")
+        and not sklearn_conf.get("code")
+        and sklearn_conf.get("serialization_format") == "skops"
+    )
 
 
 def pin_registered_version(model_uri: str) -> tuple[str, int | None]:
@@ -72,6 +103,38 @@ class Scorer:
     registered_version: int | None = None
     load_seconds: float = 0.0
     loaded_at: float = field(default_factory=time.time)
+    library_code_only: bool = field(init=False)
+    _calls: int = field(init=False, default=0)
+    _recent_seconds: float = field(init=False, default=0.0)
+
+    def __post_init__(self) -> None:
+        self.library_code_only = runs_library_code_only(self.model)
+
+    def can_run_inline(self, rows: int, params: Mapping[str, Any] | None) -> bool:
+        """True when predicting this request on the event loop is cheaper than a thread hop
+        and cannot stall the server: library code only (no user code, no pickle), no params,
+        at most ``INLINE_MAX_ROWS`` rows, and the model's recent predicts all fast.
+
+        A worker-thread hop costs about as much as a one-row scikit-learn predict, so small
+        requests to such models skip it. Anything that could run long goes to a thread, where
+        the deadline (504) can still answer for it.
+
+        Example:
+            >>> scorer.can_run_inline(1, None)  # doctest: +SKIP
+            True
+        """
+        return (
+            self.library_code_only
+            and not params
+            and rows <= INLINE_MAX_ROWS
+            and self._calls >= _WARM_CALLS
+            and self._recent_seconds < INLINE_MAX_SECONDS
+        )
+
+    def _note_duration(self, seconds: float) -> None:
+        """Track recent predict times: a moving average, pulled up at once by a slow call."""
+        self._calls += 1
+        self._recent_seconds = max(seconds, 0.8 * self._recent_seconds + 0.2 * seconds)
 
     @classmethod
     def load(cls, model_uri: str | Path, *, trust: bool = False) -> Scorer:
@@ -128,12 +191,15 @@ class Scorer:
         Example:
             >>> scorer.predict_prepared(*scorer.prepare(frame, None))  # doctest: +SKIP
         """
+        start = time.perf_counter()
         try:
             return self.model.predict_prepared(data, params)
         except TiffinError:
             raise
         except Exception as e:
             raise _model_error(e, "predicting") from None
+        finally:
+            self._note_duration(time.perf_counter() - start)
 
     def warm_up(self) -> bool:
         """Predict the model's saved input example, if it has one: a model that loads but
