@@ -139,7 +139,9 @@ def _run(models: list[tuple[str, str]], **opts: Any) -> None:
         follow_seconds=opts["follow_seconds"],
         trust=opts["trust"],
     )
-    app = build_app(ServedModels(slots, options), token=token)
+    shown_host = f"[{host}]" if ":" in host else host
+    base_url = f"http://{shown_host}:{opts['port']}"
+    app = build_app(ServedModels(slots, options), token=token, base_url=base_url)
     signal.signal(signal.SIGTERM, _drained)
     uvicorn.run(
         app,

@@ -28,11 +28,12 @@ import orjson
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tiffin.errors import TiffinError
+from tiffin.format.schema import Signature
 from tiffin.serve.errors import RequestError, UnauthorizedError, error_body, http_status
 from tiffin.serve.metrics import CONTENT_TYPE
 from tiffin.serve.mlflow_routes import JSON, mlflow_routes
@@ -148,19 +149,63 @@ async def _on_unexpected(request: Request, exc: Exception) -> Response:
     return _json_error(500, body)
 
 
-def _service_routes(served: ServedModels) -> list[Route]:
+def _described(served: ServedModels) -> dict[str, tuple[str, Signature | None]]:
+    """Name -> (version, signature) of what is served right now (changes when aliases move)."""
+    return {
+        n: (served.scorer(n).version(), served.scorer(n).model.signature) for n in served.names()
+    }
+
+
+def _service_routes(served: ServedModels, *, bearer_auth: bool, base_url: str) -> list[Route]:
+    """``/metrics``, and ``/openapi.json`` and ``/docs`` rebuilt only when a version changes."""
+    from tiffin.serve.docs_page import docs_page, read_serving_example
+    from tiffin.serve.openapi import openapi_document
+
+    cache: dict[str, tuple[Any, bytes | None, Any]] = {}
+
+    def current(kind: str) -> tuple[Any, bytes | None, Any]:
+        described = _described(served)
+        key = tuple((n, v) for n, (v, _) in described.items())
+        cached = cache.get(kind)
+        if cached is None or cached[0] != key:
+            if kind == "openapi":
+                document = openapi_document(described, bearer_auth=bearer_auth)
+                cached = (key, orjson.dumps(document), None)
+            else:
+                examples = {
+                    n: read_serving_example(served.scorer(n).model.model_dir) for n in described
+                }
+                cached = (key, None, docs_page(described, examples=examples, base_url=base_url))
+            cache[kind] = cached
+        return cached
+
     async def metrics(request: Request) -> Response:
         return Response(served.metrics.render(), media_type=CONTENT_TYPE)
 
-    return [Route("/metrics", metrics, methods=["GET"])]
+    async def openapi(request: Request) -> Response:
+        return Response(current("openapi")[1], media_type=JSON)
+
+    async def docs(request: Request) -> Response:
+        page = current("docs")[2]
+        return HTMLResponse(page.html, headers=page.headers)
+
+    return [
+        Route("/metrics", metrics, methods=["GET"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
+        Route("/docs", docs, methods=["GET"]),
+    ]
 
 
-def build_app(served: ServedModels, *, token: str | None = None) -> Starlette:
+def build_app(
+    served: ServedModels, *, token: str | None = None, base_url: str = "http://127.0.0.1:5000"
+) -> Starlette:
     """A Starlette app serving ``served`` over MLflow's protocol, V2, OpenAPI and metrics.
 
     Args:
         served: the loaded models with their limits, batching and alias following.
         token: when given, every route except health needs ``Authorization: Bearer <token>``.
+        base_url: the address the server is reached at, for the examples in ``/docs`` (taken
+            from the bind address, never from a request's Host header).
 
     Example:
         >>> app = build_app(served, token="s3cret")  # doctest: +SKIP
@@ -168,6 +213,7 @@ def build_app(served: ServedModels, *, token: str | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        served.draining = False
         await served.start()
         try:
             yield
@@ -176,7 +222,13 @@ def build_app(served: ServedModels, *, token: str | None = None) -> Starlette:
             await served.stop()
 
     limits = served.options.limits
-    routes = [*mlflow_routes(served, limits), *_service_routes(served)]
+    from tiffin.serve.v2_routes import v2_routes
+
+    routes = [
+        *mlflow_routes(served, limits),
+        *v2_routes(served, limits, on_error=_count_error),
+        *_service_routes(served, bearer_auth=token is not None, base_url=base_url),
+    ]
     app = Starlette(
         routes=routes,
         exception_handlers={

@@ -1,0 +1,106 @@
+"""V2 metadata: the server's (``GET /v2``) and each model's (``GET /v2/models/{name}``).
+
+A model's metadata lists its inputs and outputs as V2 tensors (name, datatype, shape with
+``-1`` for any size), read from the signature, so a V2 client can build a request without
+knowing MLflow's schema format. Each tensor's ``parameters`` keep what V2 cannot say: the
+MLflow type (``long``, ``array<double>``) and whether a column is required. The model's
+``parameters.params`` lists its inference params (name, type, default, shape) as MLflow writes
+them. Inputs are named as :mod:`tiffin.serve.v2_codec` expects them: one tensor per column, one
+``[-1, k]`` tensor named ``input-0`` for unnamed columns, the tensor specs as they are.
+
+Example:
+    >>> from tiffin.format.schema import ColSpec, Schema, Signature
+    >>> meta = model_metadata("m", "1", Signature(Schema([ColSpec("long", "n")])), "sklearn")
+    >>> meta["inputs"]
+    [{'name': 'n', 'datatype': 'INT64', 'shape': [-1], 'parameters': \
+{'mlflow_type': 'long', 'required': True}}]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tiffin.format.schema import ColSpec, Schema, Signature, TensorSpec
+from tiffin.format.types import type_repr
+from tiffin.serve.v2_datatypes import column_datatypes, tensor_datatypes
+from tiffin.serve.v2_encode import DEFAULT_OUTPUT
+
+__all__ = ["UNNAMED_INPUT", "metadata_tensors", "model_metadata", "server_metadata"]
+
+UNNAMED_INPUT = "input-0"
+"""The name metadata gives an unnamed input (the codec accepts any name for it)."""
+
+
+def server_metadata() -> dict[str, Any]:
+    """``GET /v2``: the server's name, version and the V2 extensions it implements (none).
+
+    Example:
+        >>> server_metadata()["name"]
+        'tiffin'
+    """
+    from tiffin import __version__
+
+    return {"name": "tiffin", "version": __version__, "extensions": []}
+
+
+def model_metadata(
+    name: str, version: str, signature: Signature | None, platform: str
+) -> dict[str, Any]:
+    """``GET /v2/models/{name}``: inputs, outputs and params from the signature.
+
+    Args:
+        name: the served model's name.
+        version: the version served (the registry version, else tiffin's version).
+        signature: the model's signature; without one, inputs and outputs are empty lists.
+        platform: the model's framework flavor (``sklearn``), or ``python_function``.
+
+    Example:
+        >>> model_metadata("m", "3", None, "python_function")["versions"]
+        ['3']
+    """
+    meta: dict[str, Any] = {
+        "name": name,
+        "versions": [version],
+        "platform": platform,
+        "inputs": metadata_tensors(signature.inputs if signature else None, outputs=False),
+        "outputs": metadata_tensors(signature.outputs if signature else None, outputs=True),
+    }
+    if signature is not None and signature.params is not None:
+        meta["parameters"] = {"params": signature.params.to_list()}
+    return meta
+
+
+def metadata_tensors(schema: Schema | None, *, outputs: bool) -> list[dict[str, Any]]:
+    """V2 metadata tensors for an input or output schema (``[]`` when it is unknown).
+
+    Example:
+        >>> metadata_tensors(Schema([TensorSpec("float32", (-1, 4))]), outputs=False)
+        [{'name': 'input-0', 'datatype': 'FP32', 'shape': [-1, 4]}]
+    """
+    if schema is None:
+        return []
+    unnamed = DEFAULT_OUTPUT if outputs else UNNAMED_INPUT
+    if schema.is_tensor:
+        return [_tensor(s, unnamed) for s in schema.specs if isinstance(s, TensorSpec)]
+    specs = [s for s in schema.specs if isinstance(s, ColSpec)]
+    if schema.has_names:
+        return [_column(s) for s in specs]
+    types = [type_repr(s.type) for s in specs]
+    shape = [-1] if len(specs) == 1 else [-1, len(specs)]
+    datatype = column_datatypes(specs[0].type)[0]
+    parameters = {"mlflow_type": types[0] if len(set(types)) == 1 else types, "required": True}
+    return [{"name": unnamed, "datatype": datatype, "shape": shape, "parameters": parameters}]
+
+
+def _column(spec: ColSpec) -> dict[str, Any]:
+    return {
+        "name": str(spec.name),
+        "datatype": column_datatypes(spec.type)[0],
+        "shape": [-1],
+        "parameters": {"mlflow_type": type_repr(spec.type), "required": spec.required},
+    }
+
+
+def _tensor(spec: TensorSpec, unnamed: str) -> dict[str, Any]:
+    name = str(spec.name) if spec.name is not None else unnamed
+    return {"name": name, "datatype": tensor_datatypes(spec.dtype)[0], "shape": list(spec.shape)}
