@@ -127,7 +127,11 @@ def differences(rows: pd.DataFrame) -> dict[str, tuple[tuple[str, bytes], int, i
         ),
         "2-D inputs list": (_json({"inputs": rows.to_numpy().tolist()}), 200, 400),
         "x-parquet": (("application/x-parquet", _parquet(rows)), 200, 415),
-        "model raises (NaN)": (("text/csv", b"f0,f1,f2,f3,f4\n,1,1,1,1\n"), 500, 400),
+        "empty CSV cell in a required column": (
+            ("text/csv", b"f0,f1,f2,f3,f4\n,1,1,1,1\n"),
+            400,
+            400,
+        ),
         "missing column": (
             _json({"dataframe_split": rows.drop(columns="f1").to_dict("split")}),
             400,

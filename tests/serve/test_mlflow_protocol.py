@@ -206,11 +206,15 @@ def test_get_on_invocations_is_a_405_and_unknown_paths_a_json_404(client: httpx.
 def test_the_model_raising_is_a_500_with_an_error_id_and_no_traceback(
     server: Server, client: httpx.Client, frame: pd.DataFrame, logreg: Any
 ) -> None:
-    """A NaN passes the schema (a double may be NaN) and scikit-learn's own check raises."""
+    """A real NaN (Parquet is typed) passes the schema (a double may be NaN) and
+    scikit-learn's own check raises. A JSON null or empty CSV cell would be a 400: those can
+    only mean a missing value."""
     rows = frame.head(2).copy()
     rows.iloc[0, 0] = np.nan
     response = client.post(
-        "/invocations", content=rows.to_csv(index=False), headers={"Content-Type": "text/csv"}
+        "/invocations",
+        content=rows.to_parquet(index=False),
+        headers={"Content-Type": "application/vnd.apache.parquet"},
     )
     assert response.status_code == 500
     body = response.json()

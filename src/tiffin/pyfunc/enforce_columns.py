@@ -201,6 +201,12 @@ def _floats_to_ints(values: Any, dst: Any, strict: bool) -> tuple[Any, str | Non
         return None, f"holds non-integer values e.g. {show(values[~whole][0].item())}"
     if strict:
         return None, "whole numbers stored as floats; send integers (e.g. .astype('int64'))"
+    inexact = np.abs(values) > 2.0**53  # a float that large no longer holds an exact integer
+    if inexact.any():
+        return (
+            None,
+            f"values beyond 2**53 are not exact as floats e.g. {show(values[inexact][0].item())}",
+        )
     info = np.iinfo(dst)
     bad = (values < info.min) | (values >= float(info.max) + 1)
     if bad.any():

@@ -216,7 +216,8 @@ def _cast_python(array: Any, dst: Any) -> tuple[Any, str | None]:
         limit = 2 ** (np.finfo(dst).nmant + 1)
         bad = (array > limit) | (array < -limit)
     elif src.kind == "f" and dst.kind == "f":
-        cast = array.astype(dst)
+        with np.errstate(over="ignore"):  # an overflow is reported below, not warned
+            cast = array.astype(dst)
         bad = np.isfinite(array) & ~np.isfinite(cast)
     else:
         return None, f"values of kind {src.name} cannot become {dst.name}"

@@ -170,7 +170,10 @@ def check_value(value: Any, vtype: ValueType, at: str, issues: list[Issue]) -> A
 def _check_array(
     value: Any, items: ValueType, vtype: ValueType, at: str, issues: list[Issue]
 ) -> Any:
-    if not isinstance(value, list | tuple | np.ndarray) or np.ndim(value) == 0:
+    # np.ndim would build an array from a list (and raise on a ragged one): only arrays can be 0-d
+    if not isinstance(value, list | tuple | np.ndarray) or (
+        isinstance(value, np.ndarray) and value.ndim == 0
+    ):
         issues.append(Issue(at, type_repr(vtype), type(value).__name__, "expected a list"))
         return None
     seq = value.tolist() if isinstance(value, np.ndarray) else value

@@ -66,7 +66,8 @@ def decode_csv(body: bytes) -> tuple[Any, dict[str, Any] | None]:
     import pandas as pd
 
     try:
-        return pd.read_csv(io.BytesIO(body)), None
+        # index_col=False: a row longer than the header is an error, not a shifted index
+        return pd.read_csv(io.BytesIO(body), index_col=False), None
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
         reason = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
         raise BadRequestError(f"the body is not valid CSV: {reason}") from None

@@ -31,6 +31,9 @@ def _frame_split(value: Any) -> Any:
     extra = set(value) - {"columns", "data", "index"}
     if extra:
         raise SchemaError(f"dataframe_split: unexpected key(s) {sorted(extra)}")
+    rows = value["data"]
+    if not isinstance(rows, list) or not all(type(row) is list for row in rows):
+        raise SchemaError("dataframe_split: 'data' must be a list of rows, each a list of values")
     try:
         return pd.DataFrame(value["data"], columns=value.get("columns"), index=value.get("index"))
     except (ValueError, TypeError) as e:

@@ -24,9 +24,11 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from tiffin.errors import NotFoundError
+from tiffin.format.schema import Schema
 from tiffin.serve.limits import Limits, read_limited
-from tiffin.serve.mlflow_codec import decoder_for, encode_response
+from tiffin.serve.mlflow_codec import decode_parquet, decoder_for, encode_response
 from tiffin.serve.runtime import Runtime
+from tiffin.serve.wire_types import read_as_declared
 
 __all__ = ["JSON", "mlflow_routes"]
 
@@ -42,6 +44,11 @@ def _rows(result: Any) -> int:
     if shape is not None:
         return int(shape[0]) if len(shape) else 1
     return len(result) if isinstance(result, list | dict) else 1
+
+
+def _inputs(runtime: Runtime, name: str) -> Schema | None:
+    signature = runtime.scorer(name).model.signature
+    return signature.inputs if signature is not None else None
 
 
 def mlflow_routes(runtime: Runtime, limits: Limits) -> list[Route]:
@@ -75,6 +82,8 @@ def mlflow_routes(runtime: Runtime, limits: Limits) -> list[Route]:
             data, params = decode(body)
         else:
             data, params = await run_in_threadpool(decode, body)
+        if decode is not decode_parquet:  # JSON and CSV cannot say float32, int or null
+            data = read_as_declared(data, _inputs(runtime, name))
         result = await runtime.predict(name, data, params)
         if _rows(result) <= _INLINE_ENCODE_ROWS:
             payload = encode_response(result)

@@ -249,6 +249,9 @@ class ServedModels:
         slot = self._slot(name)
         rows = check_rows(data, self.options.limits.max_rows)
         scorer = slot.scorer
+        if rows == 0:  # columns and params are still checked; the model is not asked
+            scorer.prepare(data, params)
+            return []
         if (
             slot.batcher is None
             and scorer.can_run_inline(rows, params)

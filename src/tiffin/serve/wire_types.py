@@ -1,0 +1,106 @@
+"""What JSON and CSV cannot say, decided from the signature before strict enforcement.
+
+A JSON number has no width and JSON has no NaN; CSV has neither types nor a null. So a frame
+decoded from either holds ``float64`` for every number and NaN for every null or empty cell.
+In-process, :func:`tiffin.pyfunc.enforce` rightly refuses ``float64`` for a ``float`` column
+and ``3.0`` for a ``long`` one: the caller chose those dtypes. Over the wire the sender could
+not choose, so this step reads the numbers the way the signature declares them, losing nothing:
+
+* a ``float`` (float32) column takes ``float64`` values that are finite in float32's range
+  (the rounding to float32 is what the model declared it wants);
+* an ``integer``/``long`` column takes whole numbers written as floats (``3.0``; JSON Schema
+  calls them integers) up to ``2**53``, beyond which a float no longer holds the exact integer;
+* NaN in a *required* ``float``/``double`` column can only be a null or a missing cell (JSON
+  cannot write NaN), so it is refused naming the column and rows, instead of reaching the model
+  and failing there as a 500.
+
+Everything else is left to enforcement, which reports it with the usual messages.
+
+Example:
+    >>> import pandas as pd
+    >>> from tiffin.format.schema import ColSpec, Schema
+    >>> from tiffin.format.types import DataType
+    >>> schema = Schema([ColSpec(DataType.long, "n")])
+    >>> read_as_declared(pd.DataFrame({"n": [3.0, 4.0]}), schema)["n"].dtype
+    dtype('int64')
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tiffin.format.schema import ColSpec, Schema
+from tiffin.format.types import DataType
+from tiffin.pyfunc.enforce_problems import InputSchemaError, Problem, rows_detail
+
+__all__ = ["read_as_declared"]
+
+_EXACT_FLOAT_INT = 2.0**53
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+_INTS = {DataType.long: np.int64, DataType.integer: np.int64}
+_FLOATS = (DataType.float, DataType.double)
+
+
+def read_as_declared(frame: Any, schema: Schema | None) -> Any:
+    """``frame`` with wire-typed columns read as the signature declares (see module doc).
+
+    Returns the same object when nothing needs reading differently (the common case: a
+    ``double`` column of finite numbers costs one NaN check).
+
+    Raises:
+        InputSchemaError: a required float column holds nulls (HTTP 400, naming the column).
+
+    Example:
+        >>> read_as_declared(frame, None) is frame  # doctest: +SKIP
+        True
+    """
+    import pandas as pd
+
+    if schema is None or schema.is_tensor or not isinstance(frame, pd.DataFrame):
+        return frame
+    changes: dict[Any, Any] = {}
+    problems: list[Problem] = []
+    for spec in schema.specs:
+        if not isinstance(spec, ColSpec) or spec.name not in frame.columns:
+            continue
+        column = frame[spec.name]
+        if not isinstance(column, pd.Series) or column.dtype != np.float64:
+            continue
+        values = column.to_numpy()
+        if spec.type in _FLOATS:
+            missing = np.isnan(values)
+            if spec.required and missing.any():
+                count = int(missing.sum())
+                rows = rows_detail(frame.index[missing][:5].tolist(), count)
+                problems.append(Problem(spec.name, spec.type.value, "null",
+                                        f"required but has {count} null(s) ({rows})"))  # fmt: skip
+            elif spec.type is DataType.float and _fits_float32(values, missing):
+                changes[spec.name] = values.astype(np.float32)
+        elif spec.type in _INTS and _whole_and_exact(values):
+            changes[spec.name] = values.astype(np.int64)
+    if problems:
+        raise InputSchemaError(problems)
+    if not changes:
+        return frame
+    out = frame.copy(deep=False)
+    for name, values in changes.items():
+        out[name] = values
+    return out
+
+
+def _fits_float32(values: Any, missing: Any) -> bool:
+    finite = values[~missing]
+    return bool(np.isfinite(finite).all() and (np.abs(finite) <= _FLOAT32_MAX).all())
+
+
+def _whole_and_exact(values: Any) -> bool:
+    if not values.size:
+        return True
+    with np.errstate(invalid="ignore"):
+        return bool(
+            np.isfinite(values).all()
+            and (values == np.trunc(values)).all()
+            and (np.abs(values) <= _EXACT_FLOAT_INT).all()
+        )
