@@ -1,7 +1,7 @@
 """``tiffin models ...``: predict over a file, inspect a model, verify its files.
 
 Example:
-    $ tiffin models predict -m ./model -i input.csv -o predictions.json
+    $ tiffin models predict -m ./model -i input.csv -o predictions.parquet --workers 2
     $ tiffin models inspect -m ./model
     $ tiffin models verify -m ./model
 """
@@ -17,7 +17,8 @@ import click
 
 __all__ = ["models"]
 
-_INPUT_TYPES = ("csv", "json", "parquet")
+_INPUT_TYPES = ("csv", "json", "jsonl", "parquet")
+_OUTPUT_TYPES = ("csv", "json", "jsonl", "parquet")
 
 
 @click.group()
@@ -25,29 +26,24 @@ def models() -> None:
     """Work with model directories."""
 
 
-def _input_type(path: Path, given: str | None) -> str:
-    if given:
-        return given
-    suffix = path.suffix.lower().lstrip(".")
-    if suffix in ("pq", "parquet"):
-        return "parquet"
-    if suffix in _INPUT_TYPES:
-        return suffix
-    raise click.UsageError(f"cannot tell the type of {path.name}; pass -t csv|json|parquet")
+def _formats(
+    input_path: Path, content_type: str | None, output_path: Path | None, output_format: str | None
+) -> tuple[str, str]:
+    from tiffin.batch.formats import input_format
+    from tiffin.batch.formats import output_format as choose_output
+    from tiffin.errors import FormatError
+
+    try:
+        return input_format(input_path, content_type), choose_output(output_path, output_format)
+    except FormatError as e:
+        raise click.UsageError(str(e)) from None
 
 
-def _read_input(path: Path, content_type: str) -> tuple[Any, dict[str, Any] | None]:
-    import pandas as pd
-
-    from tiffin.errors import NotFoundError, SchemaError
+def _read_json(path: Path) -> tuple[Any, dict[str, Any] | None]:
+    """MLflow's request body (one of its four forms, plus params), read whole."""
+    from tiffin.errors import SchemaError
     from tiffin.serve.mlflow_json import parse_payload
 
-    if not path.is_file():
-        raise NotFoundError(f"input file {path} does not exist")
-    if content_type == "csv":
-        return pd.read_csv(path), None
-    if content_type == "parquet":
-        return pd.read_parquet(path), None
     try:
         payload = json.loads(path.read_bytes())
     except ValueError as e:
@@ -55,62 +51,130 @@ def _read_input(path: Path, content_type: str) -> tuple[Any, dict[str, Any] | No
     return parse_payload(payload)
 
 
-def _as_frame(result: Any) -> Any:
-    import pandas as pd
-
-    if isinstance(result, pd.DataFrame):
-        return result
-    if getattr(result, "ndim", 1) == 1:
-        return pd.DataFrame({"prediction": list(result)})
-    return pd.DataFrame(result)
-
-
-def _write_output(result: Any, out: Path | None) -> None:
-    """Write predictions; a failure leaves no half-written file (temp file, then rename)."""
-    import os
-    import tempfile
-
+def _write_whole(result: Any, out: Path | None, fmt: str) -> None:
+    """Write a whole-file result; JSON exactly as MLflow encodes it, other formats as a batch."""
+    from tiffin.batch.run import write_result
+    from tiffin.batch.writers import atomic_file, spooled_stdout
     from tiffin.serve.mlflow_json import encode_predictions
 
-    if out is None:
-        click.echo(json.dumps({"predictions": encode_predictions(result)}, default=str))
+    if fmt != "json":
+        write_result(result, out, fmt)
         return
-    suffix = out.suffix.lower()
-    fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        if suffix == ".csv":
-            _as_frame(result).to_csv(tmp_name, index=False)
-        elif suffix in (".parquet", ".pq"):
-            _as_frame(result).to_parquet(tmp_name, index=False)
-        else:
-            payload = {"predictions": encode_predictions(result)}
-            Path(tmp_name).write_text(json.dumps(payload, default=str), encoding="utf-8")
-        os.replace(tmp_name, out)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    body = json.dumps({"predictions": encode_predictions(result)}, default=str) + "\n"
+    with spooled_stdout() if out is None else atomic_file(out) as f:
+        f.write(body.encode("utf-8"))
 
 
-@models.command()
-@click.option("-m", "--model-uri", required=True, help="Model directory or file:// URI.")
+_PREDICT_HELP = """Predict over a CSV, JSON Lines, Parquet or JSON file.
+
+\b
+CSV, JSON Lines (.jsonl, .ndjson) and Parquet (.parquet, .pq) are streamed in
+chunks of --chunk-rows rows through --workers threads, with memory bounded by
+the chunk size. JSON (.json) is MLflow's request body (dataframe_split,
+dataframe_records, instances or inputs, with optional params), read whole.
+
+\b
+The output has one row per input row, in input order:
+  prediction               a model returning one value per row
+  prediction_0, ...        a model returning a 2-D array (e.g. probabilities)
+  <its own columns>        a model returning a DataFrame or a dict of columns
+With --keep-columns the input columns come first, as in a Spark job that adds
+a prediction column; columns the signature does not name (an id, say) are then
+carried to the output but not given to the model (without --keep-columns they
+are an error, as in model.predict).
+
+\b
+The output format follows -o's extension (.csv, .parquet, .jsonl; .json is
+MLflow's {"predictions": [...]}) unless --output-format says otherwise.
+Without -o the output goes to stdout, as JSON unless --output-format says.
+
+\b
+Output is written to a temporary file and renamed into place only when every
+row succeeded: on any failure no output is left (an older file at -o is kept)
+and nothing is printed. A chunk that does not match the model signature stops
+the job with exit code 4 and names the rows (counted from 0, header excluded).
+A progress bar is drawn on stderr when it is a terminal.
+"""
+
+
+@models.command(help=_PREDICT_HELP)
+@click.option(
+    "-m", "--model-uri", required=True, help="Model directory, file://, runs:/ or models:/ URI."
+)
 @click.option("-i", "--input-path", type=click.Path(path_type=Path), required=True)
-@click.option("-o", "--output-path", type=click.Path(path_type=Path), default=None)
-@click.option("-t", "--content-type", type=click.Choice(_INPUT_TYPES), default=None)
+@click.option(
+    "-o",
+    "--output-path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output file, written atomically (default: stdout).",
+)
+@click.option(
+    "-t",
+    "--content-type",
+    type=click.Choice(_INPUT_TYPES),
+    default=None,
+    help="Input format (default: from the extension).",
+)
+@click.option(
+    "--output-format",
+    type=click.Choice(_OUTPUT_TYPES),
+    default=None,
+    help="Output format (default: from -o's extension; json for stdout).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Threads that parse and predict (default: the number of cores).",
+)
+@click.option(
+    "--chunk-rows",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Rows per chunk for streamed inputs (default: 100,000).",
+)
+@click.option(
+    "--keep-columns", is_flag=True, help="Write the input columns before the predictions."
+)
 @click.option("--trust", is_flag=True, help="Allow models whose loading runs code (pickles).")
 def predict(
     model_uri: str,
     input_path: Path,
     output_path: Path | None,
     content_type: str | None,
+    output_format: str | None,
+    workers: int | None,
+    chunk_rows: int | None,
+    keep_columns: bool,
     trust: bool,
 ) -> None:
-    """Predict on a CSV, JSON (MLflow's four forms) or Parquet file."""
+    from tiffin.errors import NotFoundError
     from tiffin.pyfunc.load import load_model
 
-    data, params = _read_input(input_path, _input_type(input_path, content_type))
+    fmt, out_fmt = _formats(input_path, content_type, output_path, output_format)
+    if not input_path.is_file():
+        raise NotFoundError(f"input file {input_path} does not exist")
+    if fmt == "json":
+        if keep_columns:
+            raise click.UsageError("--keep-columns applies to csv, jsonl and parquet input")
+        data, params = _read_json(input_path)
+        model = load_model(model_uri, trust=trust)
+        _write_whole(model.predict(data, params=params), output_path, out_fmt)
+        return
+    from tiffin.batch.run import DEFAULT_CHUNK_ROWS, predict_file
+
     model = load_model(model_uri, trust=trust)
-    _write_output(model.predict(data, params=params), output_path)
+    predict_file(
+        model,
+        input_path,
+        output_path,
+        input_format=fmt,
+        output_format=out_fmt,
+        workers=workers,
+        chunk_rows=chunk_rows or DEFAULT_CHUNK_ROWS,
+        keep_columns=keep_columns,
+    )
 
 
 @models.command()
