@@ -14,7 +14,15 @@ import time
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
-SCRIPTS = ("bench_import", "bench_predict", "bench_save", "bench_load", "bench_tracking")
+SCRIPTS = (
+    "bench_import",
+    "bench_predict",
+    "bench_save",
+    "bench_load",
+    "bench_tracking",
+    "serve",
+    "bench_batch_predict",
+)
 
 
 def run(name: str) -> tuple[int, list[str]]:
