@@ -89,12 +89,13 @@ class Admission:
         Example:
             >>> await admission.run(lambda: scorer_call())  # doctest: +SKIP
         """
-        if self._working >= self.max_concurrency and self._waiting >= self.max_queue:
+        # Both counts are updated synchronously on entry, so a burst arriving in one loop
+        # tick sees itself: at most max_concurrency + max_queue requests are ever held.
+        if self._working + self._waiting >= self.max_concurrency + self.max_queue:
             raise OverloadedError(
                 f"the server is at capacity ({self.max_concurrency} requests at work, "
                 f"{self._waiting} waiting); retry after the Retry-After delay"
             )
-        # Counted here, synchronously, so a burst arriving in one loop tick sees itself.
         self._waiting += 1
         ticket = _Ticket()
         task = asyncio.ensure_future(self._in_slot(work, ticket))

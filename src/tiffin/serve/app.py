@@ -39,7 +39,7 @@ from tiffin.serve.metrics import CONTENT_TYPE
 from tiffin.serve.mlflow_routes import JSON, mlflow_routes
 from tiffin.serve.models import ServedModels
 
-__all__ = ["OPEN_PATHS", "build_app"]
+__all__ = ["MAX_HEADERS", "MAX_HEADER_BYTES", "OPEN_PATHS", "HeadersError", "build_app"]
 
 logger = logging.getLogger("tiffin.serve")
 
@@ -73,6 +73,42 @@ def _protocol(path: str) -> str:
     return "other"
 
 
+MAX_HEADERS = 100
+MAX_HEADER_BYTES = 16 * 1024
+
+
+class HeadersError(RequestError):
+    """A request head the server will not act on; the connection is closed after the answer."""
+
+    def __init__(self, message: str, status_code: int):
+        super().__init__(message)
+        self.status_code = status_code
+        self.error_code = "REQUEST_LIMIT_EXCEEDED" if status_code == 431 else "BAD_REQUEST"
+        self.headers = {"Connection": "close"}
+
+
+def _check_framing(headers: list[tuple[bytes, bytes]]) -> None:
+    """Refuse what uvicorn's parser lets through: both Content-Length and Transfer-Encoding
+    (request smuggling; RFC 9112 6.1 says close), and heads over 100 headers or 16 KiB (h11
+    bounds only a head that arrives in pieces).
+
+    Raises:
+        HeadersError: 400 or 431, with ``Connection: close``.
+    """
+    if len(headers) > MAX_HEADERS:
+        raise HeadersError(f"more than {MAX_HEADERS} request headers", 431)
+    size = 0
+    framing = 0
+    for key, value in headers:
+        size += len(key) + len(value)
+        if key == b"content-length" or key == b"transfer-encoding":
+            framing |= 1 if key == b"content-length" else 2
+    if size > MAX_HEADER_BYTES:
+        raise HeadersError(f"request headers larger than {MAX_HEADER_BYTES} bytes", 431)
+    if framing == 3:
+        raise HeadersError("both Content-Length and Transfer-Encoding: ambiguous framing", 400)
+
+
 class _MeteredAndGuarded:
     """ASGI middleware: the bearer-token check, then request count and latency by model."""
 
@@ -95,10 +131,11 @@ class _MeteredAndGuarded:
             await send(message)
 
         try:
+            _check_framing(scope["headers"])
             if self.token is not None and scope["path"] not in OPEN_PATHS:
                 self._check_token(scope)
             await self.app(scope, receive, send_and_note)
-        except UnauthorizedError as e:
+        except (UnauthorizedError, HeadersError) as e:
             response = _json_error(e.status_code, error_body(e), e.headers)
             await response(scope, receive, send_and_note)
         finally:

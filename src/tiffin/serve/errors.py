@@ -60,10 +60,17 @@ class BadRequestError(RequestError):
 
 
 class PayloadTooLargeError(RequestError):
-    """The body is larger than the server's limit (declared or as it streamed in)."""
+    """The body is larger than the server's limit (declared or as it streamed in).
+
+    The answer closes the connection: the rest of the body is never read.
+    """
 
     error_code = "REQUEST_LIMIT_EXCEEDED"
     status_code = 413
+
+    def __init__(self, message: str = ""):
+        super().__init__(message)
+        self.headers = {"Connection": "close"}
 
 
 class UnsupportedMediaTypeError(RequestError):
@@ -85,7 +92,7 @@ class UnauthorizedError(RequestError):
     error_code = "UNAUTHENTICATED"
     status_code = 401
 
-    def __init__(self, message: str):
+    def __init__(self, message: str = ""):
         super().__init__(message)
         self.headers = {"WWW-Authenticate": "Bearer"}
 
@@ -96,7 +103,7 @@ class OverloadedError(RequestError):
     error_code = "TEMPORARILY_UNAVAILABLE"
     status_code = 503
 
-    def __init__(self, message: str, retry_after_seconds: int = 1):
+    def __init__(self, message: str = "", retry_after_seconds: int = 1):
         super().__init__(message)
         self.headers = {"Retry-After": str(retry_after_seconds)}
 

@@ -14,13 +14,15 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from tiffin.serve.errors import BadRequestError, PayloadTooLargeError, TooManyRowsError
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "Limits", "check_depth", "check_rows", "count_rows",
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "Limits", "check_depth", "check_rows", "check_unique_keys",
+           "count_rows",
            "read_limited"]  # fmt: skip
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
@@ -94,8 +96,9 @@ async def read_limited(
     return b"".join(parts)
 
 
-def check_depth(payload: Any, limit: int) -> None:
-    """Refuse JSON nested deeper than ``limit`` levels, walking one level at a time.
+def check_depth(payload: Any, limit: int) -> int:
+    """Refuse JSON nested deeper than ``limit`` levels, walking one level at a time; return
+    the number of object members seen (for :func:`check_unique_keys`).
 
     Iterative, so a deep payload cannot exhaust the stack; it visits containers only (about
     80 us for 100 rows of 20 numbers).
@@ -104,13 +107,14 @@ def check_depth(payload: Any, limit: int) -> None:
         BadRequestError: deeper than ``limit``.
 
     Example:
-        >>> check_depth([[1.0, 2.0]], 64)
+        >>> check_depth([{"a": 1.0, "b": 2.0}], 64)
+        2
         >>> check_depth([[[1]]], 2)
         Traceback (most recent call last):
         tiffin.serve.errors.BadRequestError: the JSON body is nested deeper than 2 levels
     """
     level: list[Any] = [payload]
-    depth = 0
+    depth = members = 0
     while level:
         depth += 1
         if depth > limit:
@@ -118,9 +122,34 @@ def check_depth(payload: Any, limit: int) -> None:
         deeper: list[Any] = []
         for value in level:
             items = value.values() if type(value) is dict else value
+            if type(value) is dict:
+                members += len(value)
             if type(value) is dict or type(value) is list:
                 deeper.extend([x for x in items if type(x) is list or type(x) is dict])
         level = deeper
+    return members
+
+
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+
+
+def check_unique_keys(body: bytes, members: int) -> None:
+    """Refuse JSON that repeats a key in an object.
+
+    orjson, like most parsers, keeps the last of duplicate keys silently, so
+    ``{"f0": "abc", "f0": 1.0}`` would pass as the second. Every object member is written with
+    exactly one ``:`` outside strings, so more colons than parsed members means a repeat.
+
+    Raises:
+        BadRequestError: a key is repeated.
+
+    Example:
+        >>> check_unique_keys(b'{"a": 1, "a": 2}', 1)
+        Traceback (most recent call last):
+        tiffin.serve.errors.BadRequestError: the JSON body repeats a key in an object
+    """
+    if members and _STRING.sub(b"", body).count(b":") != members:
+        raise BadRequestError("the JSON body repeats a key in an object")
 
 
 def check_rows(data: Any, limit: int) -> int:

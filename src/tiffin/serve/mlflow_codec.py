@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tiffin.serve.errors import BadRequestError, UnsupportedMediaTypeError
-from tiffin.serve.limits import check_depth
+from tiffin.serve.limits import check_depth, check_unique_keys
 from tiffin.serve.mlflow_json import encode_predictions, parse_payload
 
 __all__ = ["CONTENT_TYPES", "Decoder", "decode_csv", "decode_json", "decode_parquet",
@@ -52,7 +52,8 @@ def decode_json(body: bytes, max_depth: int = 64) -> tuple[Any, dict[str, Any] |
         payload = orjson.loads(body)
     except orjson.JSONDecodeError as e:
         raise BadRequestError(f"the body is not valid JSON: {str(e)[:200]}") from None
-    check_depth(payload, max_depth)
+    members = check_depth(payload, max_depth)
+    check_unique_keys(body, members)
     return parse_payload(payload)
 
 
@@ -66,11 +67,15 @@ def decode_csv(body: bytes) -> tuple[Any, dict[str, Any] | None]:
     import pandas as pd
 
     try:
-        # index_col=False: a row longer than the header is an error, not a shifted index
-        return pd.read_csv(io.BytesIO(body), index_col=False), None
+        frame = pd.read_csv(io.BytesIO(body))
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
         reason = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
         raise BadRequestError(f"the body is not valid CSV: {reason}") from None
+    # pandas builds an index only when a row has one field more than the header (other
+    # mismatches raise above): refuse it, or every value would shift one column
+    if not isinstance(frame.index, pd.RangeIndex):
+        raise BadRequestError("the body is not valid CSV: a row has more fields than the header")
+    return frame, None
 
 
 def decode_parquet(body: bytes) -> tuple[Any, dict[str, Any] | None]:

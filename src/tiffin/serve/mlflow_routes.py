@@ -25,6 +25,7 @@ from starlette.routing import Route
 
 from tiffin.errors import NotFoundError
 from tiffin.format.schema import Schema
+from tiffin.serve.errors import UnsupportedMediaTypeError
 from tiffin.serve.limits import Limits, read_limited
 from tiffin.serve.mlflow_codec import decode_parquet, decoder_for, encode_response
 from tiffin.serve.runtime import Runtime
@@ -74,6 +75,11 @@ def mlflow_routes(runtime: Runtime, limits: Limits) -> list[Route]:
         return PlainTextResponse(__version__)
 
     async def score(request: Request, name: str) -> Response:
+        encoding = request.headers.get("content-encoding", "identity").strip().lower()
+        if encoding != "identity":
+            raise UnsupportedMediaTypeError(
+                f"Content-Encoding {encoding[:40]!r} is not accepted; send the body uncompressed"
+            )
         decode = decoder_for(
             request.headers.get("content-type"), max_json_depth=limits.max_json_depth
         )
