@@ -34,6 +34,40 @@ def test_sigterm_drains_the_request_in_flight_then_exits_0(
     assert answers[0].json() == {"predictions": [1.0]}
 
 
+def test_while_draining_new_requests_are_refused_and_all_in_flight_complete(
+    param_model: Path, tmp_path: Path
+) -> None:
+    """security.md S32/S33: uvicorn closes the listening socket and idle keep-alive connections
+    at SIGTERM, so a new request cannot connect (our health routes would say 503 to one that
+    did); the twenty requests in flight all finish, and the exit code is 0."""
+    server = start_tiffin(param_model, tmp_path / "log", "--trust")
+    payload = {"inputs": {"x": [2.0]}, "params": {"delay": 1.5}}
+    answers: list[httpx.Response] = []
+
+    def post() -> None:
+        answers.append(httpx.post(f"{server.url}/invocations", json=payload, timeout=20))
+
+    workers = [threading.Thread(target=post) for _ in range(20)]
+    try:
+        for worker in workers:
+            worker.start()
+        time.sleep(0.6)  # all twenty are in flight
+        server.process.send_signal(signal.SIGTERM)
+        time.sleep(0.2)
+        try:
+            late = httpx.get(f"{server.url}/ping", timeout=2).status_code
+        except httpx.TransportError:
+            late = None
+        assert late in (None, 503)
+        for worker in workers:
+            worker.join(timeout=30)
+        assert server.process.wait(timeout=30) == 0, server.log_text()
+    finally:
+        stop(server.process)
+    assert [a.status_code for a in answers] == [200] * 20
+    assert all(a.json() == {"predictions": [2.0]} for a in answers)
+
+
 def test_a_model_that_needs_trust_is_refused_before_binding(
     param_model: Path, tmp_path: Path
 ) -> None:

@@ -36,6 +36,28 @@ GRACEFUL_SECONDS = 30
 """How long a SIGTERM waits for requests in flight before closing them."""
 
 
+def _draining_server_class() -> type[Any]:
+    import uvicorn
+
+    class DrainingServer(uvicorn.Server):
+        """uvicorn's server, telling the served models at the first signal so that health
+        routes answer 503 while requests in flight drain (load balancers stop sending)."""
+
+        def __init__(self, config: Any, served: Any):
+            super().__init__(config)
+            self.served = served
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            self.served.draining = True
+            super().handle_exit(sig, frame)
+
+    return DrainingServer
+
+
+def _draining_server(config: Any, served: Any) -> Any:
+    return _draining_server_class()(config, served)
+
+
 def _drained(signum: int, frame: FrameType | None) -> None:
     """SIGTERM after uvicorn has already drained: nothing left to do, exit normally.
 
@@ -141,9 +163,10 @@ def _run(models: list[tuple[str, str]], **opts: Any) -> None:
     )
     shown_host = f"[{host}]" if ":" in host else host
     base_url = f"http://{shown_host}:{opts['port']}"
-    app = build_app(ServedModels(slots, options), token=token, base_url=base_url)
+    served = ServedModels(slots, options)
+    app = build_app(served, token=token, base_url=base_url)
     signal.signal(signal.SIGTERM, _drained)
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=host,
         port=opts["port"],
@@ -151,6 +174,7 @@ def _run(models: list[tuple[str, str]], **opts: Any) -> None:
         access_log=opts["access_log"],
         timeout_graceful_shutdown=GRACEFUL_SECONDS,
     )
+    _draining_server(config, served).run()
 
 
 @click.command("serve")
