@@ -36,6 +36,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from tiffin.errors import AlreadyExistsError, NotFoundError, TiffinError
+from tiffin.format.atomic import fsync_dir
 
 __all__ = ["Sink", "atomic_file", "open_output", "spooled_stdout"]
 
@@ -49,15 +50,6 @@ def _umask() -> int:
             if line.startswith("Umask:"):
                 return int(line.split()[1], 8)
     return 0o022
-
-
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 @contextlib.contextmanager
@@ -86,7 +78,8 @@ def atomic_file(target: Path) -> Iterator[IO[bytes]]:
             os.fsync(f.fileno())
         tmp.chmod(0o666 & ~_umask())  # mkstemp makes it 0600; an output gets the usual mode
         os.replace(tmp, target)
-        _fsync_dir(target.parent)
+        with contextlib.suppress(OSError):  # some filesystems cannot fsync a directory
+            fsync_dir(target.parent)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

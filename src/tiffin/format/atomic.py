@@ -24,7 +24,7 @@ from pathlib import Path
 
 from tiffin.errors import AlreadyExistsError
 
-__all__ = ["atomic_directory", "check_target_free", "fsync_tree"]
+__all__ = ["atomic_directory", "check_target_free", "fsync_dir", "fsync_tree"]
 
 
 def check_target_free(path: Path) -> None:
@@ -44,10 +44,15 @@ def fsync_tree(root: Path) -> None:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-        _fsync_dir(Path(dirpath))
+        fsync_dir(Path(dirpath))
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename or a new entry in ``path`` durable (a file's fsync does not cover it).
+
+    Example:
+        >>> fsync_dir(Path("."))
+    """
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -77,7 +82,7 @@ def atomic_directory(target: Path | str, *, durable: bool = True) -> Iterator[Pa
             target.rmdir()
         os.rename(tmp, target)
         if durable:
-            _fsync_dir(target.parent)
+            fsync_dir(target.parent)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -30,6 +30,7 @@ from tiffin.format.types import (
     ValueType,
     type_repr,
 )
+from tiffin.serve.v2_datatypes import BYTES, DATATYPES
 
 __all__ = [
     "BASE64",
@@ -219,20 +220,8 @@ def _param(spec: ParamSpec) -> dict[str, Any]:
     return out
 
 
-_V2_ITEMS = {
-    "BOOL": "bool",
-    "UINT8": "uint8",
-    "UINT16": "uint16",
-    "UINT32": "uint32",
-    "UINT64": "uint64",
-    "INT8": "int8",
-    "INT16": "int16",
-    "INT32": "int32",
-    "INT64": "int64",
-    "FP16": "float16",
-    "FP32": "float32",
-    "FP64": "float64",
-}
+_V2_ITEMS = {k: v for k, v in DATATYPES.items() if k != BYTES}
+"""V2 datatype -> numpy dtype name, for the types whose items are plain numbers or booleans."""
 
 
 def datatype_item_schema(datatype: str, vtype: ValueType | None = None) -> dict[str, Any]:
