@@ -34,10 +34,41 @@ def _frame_split(value: Any) -> Any:
     rows = value["data"]
     if not isinstance(rows, list) or not all(type(row) is list for row in rows):
         raise SchemaError("dataframe_split: 'data' must be a list of rows, each a list of values")
+    columns = value.get("columns")
+    if isinstance(columns, list) and all(type(c) is str for c in columns):
+        # plain object labels: pandas' default Arrow-backed str index costs ~30 us to build
+        # and makes scikit-learn's feature-name check ~80 us slower on every predict
+        columns = pd.Index(columns, dtype=object)
+    block = _numeric_block(rows) if value.get("index") is None else None
     try:
-        return pd.DataFrame(value["data"], columns=value.get("columns"), index=value.get("index"))
+        if block is not None and columns is not None and block.shape[1] == len(columns):
+            return pd.DataFrame(block, columns=columns)
+        return pd.DataFrame(rows, columns=columns, index=value.get("index"))
     except (ValueError, TypeError) as e:
         raise SchemaError(f"dataframe_split: {str(e)[:200]}") from None
+
+
+def _numeric_block(rows: list[Any]) -> Any:
+    """Rows of only JSON floats (or only integers) as one float64 (int64) array, about 1 us
+    against ~150 us for pandas building a frame from lists; ``None`` takes pandas' way.
+
+    Only when every cell has the same kind is the block exactly what pandas would build
+    column by column; numpy would also quietly turn ``true`` into 1.0 and ``"1.5"`` into 1.5,
+    so rows holding anything else (and ragged rows) go the general way, where enforcement
+    sees the values as they were sent.
+    """
+    import numpy as np
+
+    if not rows:
+        return None
+    kinds = {type(v) for row in rows for v in row}
+    if kinds != {float} and kinds != {int}:
+        return None
+    try:
+        block = np.array(rows)
+    except (ValueError, OverflowError):  # ragged rows; integers beyond int64
+        return None
+    return block if block.ndim == 2 and block.dtype.kind in "fi" else None
 
 
 def _frame_records(value: Any) -> Any:
