@@ -39,7 +39,7 @@ from tiffin.serve.metrics import CONTENT_TYPE
 from tiffin.serve.mlflow_routes import JSON, mlflow_routes
 from tiffin.serve.models import ServedModels
 
-__all__ = ["MAX_HEADERS", "MAX_HEADER_BYTES", "OPEN_PATHS", "HeadersError", "build_app"]
+__all__ = ["HeadersError", "MAX_HEADERS", "MAX_HEADER_BYTES", "OPEN_PATHS", "build_app"]
 
 logger = logging.getLogger("tiffin.serve")
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from tiffin.errors import SchemaError
 
-__all__ = ["FORMATS", "encode_predictions", "parse_payload"]
+__all__ = ["FORMATS", "FROM_NUMBERS", "encode_predictions", "parse_payload"]
 
 FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 
@@ -42,10 +42,18 @@ def _frame_split(value: Any) -> Any:
     block = _numeric_block(rows) if value.get("index") is None else None
     try:
         if block is not None and columns is not None and block.shape[1] == len(columns):
-            return pd.DataFrame(block, columns=columns)
+            frame = pd.DataFrame(block, columns=columns)
+            frame.attrs[FROM_NUMBERS] = block.dtype.kind
+            return frame
         return pd.DataFrame(rows, columns=columns, index=value.get("index"))
     except (ValueError, TypeError) as e:
         raise SchemaError(f"dataframe_split: {str(e)[:200]}") from None
+
+
+FROM_NUMBERS = "tiffin.from_json_numbers"
+"""``DataFrame.attrs`` key set on frames built from rows of only floats ("f") or only
+integers ("i"): such a frame has no null, which lets :mod:`tiffin.serve.wire_types` skip
+looking for one."""
 
 
 def _numeric_block(rows: list[Any]) -> Any:

@@ -34,6 +34,7 @@ import numpy as np
 from tiffin.format.schema import ColSpec, Schema
 from tiffin.format.types import DataType
 from tiffin.pyfunc.enforce_problems import InputSchemaError, Problem, rows_detail
+from tiffin.serve.mlflow_json import FROM_NUMBERS
 
 __all__ = ["read_as_declared"]
 
@@ -61,6 +62,8 @@ def read_as_declared(frame: Any, schema: Schema | None) -> Any:
 
     if schema is None or schema.is_tensor or not isinstance(frame, pd.DataFrame):
         return frame
+    if frame.attrs.get(FROM_NUMBERS) == "f" and _only_doubles(schema):
+        return frame  # all floats, no null: nothing to read differently
     dtypes = frame.dtypes.tolist()
     position = {name: i for i, name in enumerate(frame.columns.tolist())}
     wire = [(position[s.name], s) for s in _plan(schema)
@@ -101,6 +104,10 @@ def read_as_declared(frame: Any, schema: Schema | None) -> Any:
 
 _FLOAT64 = np.dtype(np.float64)
 _PLANS: dict[int, tuple[Schema, list[ColSpec]]] = {}
+
+
+def _only_doubles(schema: Schema) -> bool:
+    return all(s.type is DataType.double for s in _plan(schema))
 
 
 def _plan(schema: Schema) -> list[ColSpec]:
