@@ -33,8 +33,9 @@ __all__ = ["INLINE_MAX_ROWS", "INLINE_MAX_SECONDS", "Scorer", "pin_registered_ve
 
 logger = logging.getLogger("tiffin.serve")
 
-INLINE_MAX_ROWS = 64
-"""Requests up to this many rows may be predicted on the event loop (see can_run_inline)."""
+INLINE_MAX_ROWS = 1000
+"""Requests up to this many rows may be predicted on the event loop, if recent predicts
+were fast (see can_run_inline); the time bound is what keeps the loop responsive."""
 INLINE_MAX_SECONDS = 0.002
 """... if the model's recent predicts took less than this."""
 _WARM_CALLS = 8
