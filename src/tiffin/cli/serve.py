@@ -36,26 +36,17 @@ GRACEFUL_SECONDS = 30
 """How long a SIGTERM waits for requests in flight before closing them."""
 
 
-def _draining_server_class() -> type[Any]:
+def _draining_server(config: Any, served: Any) -> Any:
+    """uvicorn's server, telling the served models at the first signal, so that health routes
+    answer 503 while requests in flight drain and load balancers stop sending new ones."""
     import uvicorn
 
     class DrainingServer(uvicorn.Server):
-        """uvicorn's server, telling the served models at the first signal so that health
-        routes answer 503 while requests in flight drain (load balancers stop sending)."""
-
-        def __init__(self, config: Any, served: Any):
-            super().__init__(config)
-            self.served = served
-
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-            self.served.draining = True
+            served.draining = True
             super().handle_exit(sig, frame)
 
-    return DrainingServer
-
-
-def _draining_server(config: Any, served: Any) -> Any:
-    return _draining_server_class()(config, served)
+    return DrainingServer(config)
 
 
 def _drained(signum: int, frame: FrameType | None) -> None:
