@@ -113,28 +113,34 @@ class Scale(tiffin.pyfunc.PythonModel):
 """
 
 
+def save_source_model(
+    root: Path, module: str, source: str, params: dict[str, Any], requirements: list[str]
+) -> Path:
+    """Save ``Scale`` from ``source`` (written as ``module.py``) as a PythonModel taking a
+    column ``x`` and ``params``, with the module shipped as its code path."""
+    (root / f"{module}.py").write_text(textwrap.dedent(source))
+    sys.path.insert(0, str(root))
+    try:
+        scale = __import__(module).Scale
+        example = pd.DataFrame({"x": [1.0, 2.0]})
+        sig = infer_signature(example, np.array([1.0, 2.0]), params)
+        path = root / "model"
+        tiffin.pyfunc.save_model(
+            path, python_model=scale(), code_paths=[root / f"{module}.py"],
+            signature=sig, pip_requirements=requirements,
+        )  # fmt: skip
+    finally:
+        sys.path.remove(str(root))
+        sys.modules.pop(module, None)
+    return path
+
+
 @pytest.fixture(scope="session")
 def param_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A PythonModel with params (factor, explode, delay): scales ``x``, raises, or sleeps."""
     root = tmp_path_factory.mktemp("serve_params")
-    (root / "scale_model.py").write_text(textwrap.dedent(_PARAM_MODEL))
-    sys.path.insert(0, str(root))
-    try:
-        import scale_model  # type: ignore[import-not-found]
-
-        example = pd.DataFrame({"x": [1.0, 2.0]})
-        sig = infer_signature(
-            example, np.array([1.0, 2.0]), {"factor": 1.0, "explode": False, "delay": 0.0}
-        )
-        path = root / "model"
-        tiffin.pyfunc.save_model(
-            path, python_model=scale_model.Scale(), code_paths=[root / "scale_model.py"],
-            signature=sig, pip_requirements=["pandas"],
-        )  # fmt: skip
-    finally:
-        sys.path.remove(str(root))
-        sys.modules.pop("scale_model", None)
-    return path
+    params = {"factor": 1.0, "explode": False, "delay": 0.0}
+    return save_source_model(root, "scale_model", _PARAM_MODEL, params, ["pandas"])
 
 
 @pytest.fixture(scope="module")

@@ -43,8 +43,9 @@ def test_predict_batch_reports_why_it_could_not_batch() -> None:
     def total(x: Any, params: Any) -> Any:
         return np.array([x.sum()])
 
-    assert predict_batch(total, [np.ones((1, 2)), np.ones((2, 2))], None) == ("unsplittable", None)
-    assert predict_batch(total, [np.ones((1, 2)), [[1.0]]], None) == ("unmergeable", None)
+    parts = [np.ones((1, 2)), np.ones((2, 2))]
+    assert predict_batch(total, parts, [1, 2], None) == ("unsplittable", None)
+    assert predict_batch(total, [np.ones((1, 2)), [[1.0]]], [1, 1], None) == ("unmergeable", None)
 
 
 def _run_burst(batcher: Batcher, inputs: list[tuple[Any, Any]]) -> list[Any]:

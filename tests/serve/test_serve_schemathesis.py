@@ -10,21 +10,16 @@ must be refused with a documented 4xx); every answer is checked against the docu
 from __future__ import annotations
 
 import sys
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.generation.modes import GenerationMode
 
-import tiffin.pyfunc
-from conftest import Server, free_port, launch, stop, wait_ready
-from tiffin.format.infer import infer_signature
+from conftest import Server, free_port, launch, save_source_model, stop, wait_ready
 
 # A well-behaved model with params: whatever valid input it gets, it answers (the conftest
 # param model raises and sleeps on purpose, which would make a 500 the right answer).
@@ -43,22 +38,7 @@ class Scale(tiffin.pyfunc.PythonModel):
 @pytest.fixture(scope="module")
 def scale_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("schemathesis_model")
-    (root / "well_behaved.py").write_text(textwrap.dedent(_SCALE))
-    sys.path.insert(0, str(root))
-    try:
-        import well_behaved  # type: ignore[import-not-found]
-
-        example = pd.DataFrame({"x": [1.0, 2.0]})
-        sig = infer_signature(example, np.array([1.0, 2.0]), {"factor": 1.0})
-        path = root / "model"
-        tiffin.pyfunc.save_model(
-            path, python_model=well_behaved.Scale(), code_paths=[root / "well_behaved.py"],
-            signature=sig, pip_requirements=["pandas"],
-        )  # fmt: skip
-    finally:
-        sys.path.remove(str(root))
-        sys.modules.pop("well_behaved", None)
-    return path
+    return save_source_model(root, "well_behaved", _SCALE, {"factor": 1.0}, ["pandas"])
 
 
 @pytest.fixture(scope="module")

@@ -247,6 +247,21 @@ def test_a_body_over_the_limit_is_a_413(client: AppClient) -> None:
     )
 
 
+def test_the_body_rules_of_invocations_hold_here_too(client: AppClient) -> None:
+    """Same reader and parser as /invocations: repeated keys and compressed bodies refused."""
+    repeated = b'{"inputs": [], "inputs": [{"name": "f0", "shape": [1], "datatype": "FP64", ' \
+        b'"data": [0.5]}]}'  # fmt: skip
+    body = assert_v2_error(client.post("/v2/models/logreg/infer", content=repeated,
+                                       headers={"content-type": "application/json"}),
+                           400, "BAD_REQUEST")  # fmt: skip
+    assert "repeats a key" in body["message"]
+    body = assert_v2_error(client.post("/v2/models/logreg/infer", content=b"\x1f\x8b",
+                                       headers={"content-type": "application/json",
+                                                "content-encoding": "gzip"}),
+                           415, "BAD_REQUEST")  # fmt: skip
+    assert "Content-Encoding 'gzip'" in body["message"]
+
+
 def test_model_and_server_failures_are_500s_with_an_error_id(
     client: AppClient, runtime: FakeRuntime, frame: pd.DataFrame, caplog: Any
 ) -> None:

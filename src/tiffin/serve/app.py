@@ -17,9 +17,7 @@ Example:
 from __future__ import annotations
 
 import hmac
-import logging
 import time
-import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -34,14 +32,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tiffin.errors import TiffinError
 from tiffin.format.schema import Signature
-from tiffin.serve.errors import RequestError, UnauthorizedError, error_body, http_status
+from tiffin.serve.errors import (
+    RequestError,
+    UnauthorizedError,
+    error_body,
+    http_status,
+    unexpected_error_body,
+)
 from tiffin.serve.metrics import CONTENT_TYPE
 from tiffin.serve.mlflow_routes import JSON, mlflow_routes
 from tiffin.serve.models import ServedModels
 
 __all__ = ["HeadersError", "MAX_HEADERS", "MAX_HEADER_BYTES", "OPEN_PATHS", "build_app"]
-
-logger = logging.getLogger("tiffin.serve")
 
 OPEN_PATHS = frozenset({"/ping", "/health", "/v2/health/live", "/v2/health/ready"})
 """Health routes answer without a token (load balancers probe them); they reveal nothing."""
@@ -178,12 +180,8 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
-    error_id = uuid.uuid4().hex[:16]
-    logger.error("error_id=%s: unexpected server error", error_id, exc_info=exc)
     _count_error(request, "INTERNAL_ERROR")
-    message = f"internal server error; the server log has it under error_id {error_id}"
-    body = {"error_code": "INTERNAL_ERROR", "message": message, "error_id": error_id}
-    return _json_error(500, body)
+    return _json_error(500, unexpected_error_body(exc))
 
 
 def _described(served: ServedModels) -> dict[str, tuple[str, Signature | None]]:
@@ -195,35 +193,37 @@ def _described(served: ServedModels) -> dict[str, tuple[str, Signature | None]]:
 
 def _service_routes(served: ServedModels, *, bearer_auth: bool, base_url: str) -> list[Route]:
     """``/metrics``, and ``/openapi.json`` and ``/docs`` rebuilt only when a version changes."""
-    from tiffin.serve.docs_page import docs_page, read_serving_example
+    from tiffin.serve.docs_page import DocsPage, docs_page, read_serving_example
     from tiffin.serve.openapi import openapi_document
 
-    cache: dict[str, tuple[Any, bytes | None, Any]] = {}
+    openapi_cache: dict[Any, bytes] = {}
+    docs_cache: dict[Any, DocsPage] = {}
 
-    def current(kind: str) -> tuple[Any, bytes | None, Any]:
-        described = _described(served)
-        key = tuple((n, v) for n, (v, _) in described.items())
-        cached = cache.get(kind)
-        if cached is None or cached[0] != key:
-            if kind == "openapi":
-                document = openapi_document(described, bearer_auth=bearer_auth)
-                cached = (key, orjson.dumps(document), None)
-            else:
-                examples = {
-                    n: read_serving_example(served.scorer(n).model.model_dir) for n in described
-                }
-                cached = (key, None, docs_page(described, examples=examples, base_url=base_url))
-            cache[kind] = cached
-        return cached
+    def versions(described: dict[str, tuple[str, Signature | None]]) -> Any:
+        return tuple((name, version) for name, (version, _) in described.items())
 
     async def metrics(request: Request) -> Response:
         return Response(served.metrics.render(), media_type=CONTENT_TYPE)
 
     async def openapi(request: Request) -> Response:
-        return Response(current("openapi")[1], media_type=JSON)
+        described = _described(served)
+        key = versions(described)
+        if key not in openapi_cache:
+            openapi_cache.clear()  # only the versions served now are worth keeping
+            document = openapi_document(described, bearer_auth=bearer_auth)
+            openapi_cache[key] = orjson.dumps(document)
+        return Response(openapi_cache[key], media_type=JSON)
 
     async def docs(request: Request) -> Response:
-        page = current("docs")[2]
+        described = _described(served)
+        key = versions(described)
+        if key not in docs_cache:
+            docs_cache.clear()
+            examples = {
+                n: read_serving_example(served.scorer(n).model.model_dir) for n in described
+            }
+            docs_cache[key] = docs_page(described, examples=examples, base_url=base_url)
+        page = docs_cache[key]
         return HTMLResponse(page.html, headers=page.headers)
 
     return [

@@ -127,7 +127,7 @@ def split_outputs(result: Any, sizes: Sequence[int]) -> list[Any] | None:
 
 
 def predict_batch(
-    predict: Predict, parts: Sequence[Any], params: dict[str, Any] | None
+    predict: Predict, parts: Sequence[Any], sizes: Sequence[int], params: dict[str, Any] | None
 ) -> tuple[str, list[Any] | None]:
     """Merge, predict once, split: the CPU part of a batch, run in one worker-thread hop.
 
@@ -137,13 +137,14 @@ def predict_batch(
     is then never batched again).
 
     Example:
-        >>> predict_batch(lambda x, p: x * 2, [np.ones(1), np.ones(2)], None)  # doctest: +SKIP
+        >>> import numpy as np
+        >>> predict_batch(lambda x, p: x * 2, [np.ones(1), np.ones(2)], [1, 2], None)
         ('ok', [array([2.]), array([2., 2.])])
     """
     merged = merge_inputs(parts)
     if merged is None:
         return "unmergeable", None
-    answers = split_outputs(predict(merged, params), [count_rows(p) for p in parts])
+    answers = split_outputs(predict(merged, params), sizes)
     return ("ok", answers) if answers is not None else ("unsplittable", None)
 
 
@@ -182,8 +183,12 @@ class Batcher:
         self.awaiting = 0
         """Requests submitted and not yet answered."""
 
-    async def submit(self, data: Any, params: dict[str, Any] | None) -> Any:
+    async def submit(
+        self, data: Any, params: dict[str, Any] | None, rows: int | None = None
+    ) -> Any:
         """Queue one checked request and wait for its own slice of the batch's predictions.
+
+        ``rows`` is the request's row count when the caller has it (counted otherwise).
 
         Example:
             >>> await batcher.submit(frame, None)  # doctest: +SKIP
@@ -191,7 +196,8 @@ class Batcher:
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._collect_forever(), name="tiffin-batcher")
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        pending = _Pending(data, params, _params_key(params), count_rows(data), future)
+        rows = count_rows(data) if rows is None else rows
+        pending = _Pending(data, params, _params_key(params), rows, future)
         self._queue.put_nowait(pending)
         self.awaiting += 1
         try:
@@ -253,8 +259,9 @@ class Batcher:
         answers: list[Any] | None = None
         try:
             if len(group) > 1 and self._mergeable:
+                sizes = [p.rows for p in group]
                 outcome, answers = await run_in_threadpool(
-                    predict_batch, self._predict, parts, params
+                    predict_batch, self._predict, parts, sizes, params
                 )
                 if outcome == "unsplittable":
                     logger.warning("the model's output does not have one row per input row; "

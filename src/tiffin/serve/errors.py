@@ -16,6 +16,8 @@ Example:
 
 from __future__ import annotations
 
+import logging
+import uuid
 from typing import Any
 
 from tiffin.errors import (
@@ -41,7 +43,10 @@ __all__ = [
     "UnsupportedMediaTypeError",
     "error_body",
     "http_status",
+    "unexpected_error_body",
 ]
+
+logger = logging.getLogger("tiffin.serve")
 
 MAX_MESSAGE_CHARS = 1000
 """An error message is cut here; pieces of user input inside it are already cut far shorter."""
@@ -133,6 +138,19 @@ _STATUS: tuple[tuple[type[BaseException], int], ...] = (
     (AlreadyExistsError, 409),
     (ConflictError, 409),
 )
+
+
+def unexpected_error_body(error: BaseException) -> dict[str, Any]:
+    """Log an error nobody anticipated under a fresh id; the 500 body that names only the id.
+
+    Example:
+        >>> unexpected_error_body(KeyError("x"))["error_code"]
+        'INTERNAL_ERROR'
+    """
+    error_id = uuid.uuid4().hex[:16]
+    logger.error("error_id=%s: unexpected server error", error_id, exc_info=error)
+    message = f"internal server error; the server log has it under error_id {error_id}"
+    return {"error_code": "INTERNAL_ERROR", "message": message, "error_id": error_id}
 
 
 def http_status(error: BaseException) -> int:

@@ -19,11 +19,15 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tiffin.serve.errors import BadRequestError, PayloadTooLargeError, TooManyRowsError
+from tiffin.serve.errors import (
+    BadRequestError,
+    PayloadTooLargeError,
+    TooManyRowsError,
+    UnsupportedMediaTypeError,
+)
 
 __all__ = ["DEFAULT_MAX_BODY_BYTES", "Limits", "check_depth", "check_rows", "check_unique_keys",
-           "count_rows",
-           "read_limited"]  # fmt: skip
+           "count_rows", "load_json", "read_limited"]  # fmt: skip
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 """64 MiB: about 300,000 rows of 20 floats as JSON; MLflow's container allows 100 MB."""
@@ -74,10 +78,17 @@ async def read_limited(
     Raises:
         PayloadTooLargeError: declared or streamed size over ``limit`` (HTTP 413).
         BadRequestError: a malformed Content-Length.
+        UnsupportedMediaTypeError: a Content-Encoding (the server never inflates a body: a
+            small gzip bomb would pass the size limit and then fill memory).
 
     Example:
         >>> body = await read_limited(request.headers, request.stream(), 1024)  # doctest: +SKIP
     """
+    encoding = headers.get("content-encoding", "identity").strip().lower()
+    if encoding != "identity":
+        raise UnsupportedMediaTypeError(
+            f"Content-Encoding {encoding[:40]!r} is not accepted; send the body uncompressed"
+        )
     declared = _declared_length(headers)
     if declared is not None and declared > limit:
         raise PayloadTooLargeError(
@@ -94,6 +105,27 @@ async def read_limited(
             )
         parts.append(chunk)
     return b"".join(parts)
+
+
+def load_json(body: bytes, max_depth: int) -> Any:
+    """Parse a JSON body the way every route must: orjson, depth bounded, no repeated key.
+
+    Raises:
+        BadRequestError: not JSON (orjson's message says where; the body is never echoed),
+            nested deeper than ``max_depth``, or a key repeated in an object.
+
+    Example:
+        >>> load_json(b'{"inputs": [[1.0]]}', 64)
+        {'inputs': [[1.0]]}
+    """
+    import orjson
+
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError as e:
+        raise BadRequestError(f"the body is not valid JSON: {str(e)[:200]}") from None
+    check_unique_keys(body, check_depth(payload, max_depth))
+    return payload
 
 
 def check_depth(payload: Any, limit: int) -> int:

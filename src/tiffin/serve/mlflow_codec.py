@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tiffin.serve.errors import BadRequestError, UnsupportedMediaTypeError
-from tiffin.serve.limits import check_depth, check_unique_keys
+from tiffin.serve.limits import load_json
 from tiffin.serve.mlflow_json import encode_predictions, parse_payload
 
 __all__ = ["CONTENT_TYPES", "Decoder", "decode_csv", "decode_json", "decode_parquet",
@@ -38,23 +38,14 @@ def decode_json(body: bytes, max_depth: int = 64) -> tuple[Any, dict[str, Any] |
     """Decode an MLflow JSON request into (model input, params).
 
     Raises:
-        BadRequestError: not JSON (orjson's message says where; the body is never echoed),
-            or nested deeper than ``max_depth``.
+        BadRequestError: as :func:`tiffin.serve.limits.load_json`.
         SchemaError: not exactly one input key, or a malformed value.
 
     Example:
         >>> decode_json(b'{"dataframe_records": [{"x": 1.0}]}')[0].shape
         (1, 1)
     """
-    import orjson
-
-    try:
-        payload = orjson.loads(body)
-    except orjson.JSONDecodeError as e:
-        raise BadRequestError(f"the body is not valid JSON: {str(e)[:200]}") from None
-    members = check_depth(payload, max_depth)
-    check_unique_keys(body, members)
-    return parse_payload(payload)
+    return parse_payload(load_json(body, max_depth))
 
 
 def decode_csv(body: bytes) -> tuple[Any, dict[str, Any] | None]:

@@ -5,9 +5,9 @@
 each also at ``POST /models/{name}/invocations`` (``/invocations`` then answers only when
 exactly one model is served, so a client never reaches the wrong model by accident).
 
-Decoding and encoding run in a worker thread, so one large body never stalls the event loop
-that answers ``/ping`` and accepts other requests; predicting goes through the runtime, which
-admits, batches and times it.
+Large bodies are decoded and large answers encoded in a worker thread
+(:mod:`tiffin.serve.offload`), so one never stalls the event loop that answers ``/ping``;
+predicting goes through the runtime, which admits, batches and times it.
 
 Example:
     >>> routes = mlflow_routes(served, Limits())  # doctest: +SKIP
@@ -15,36 +15,22 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from tiffin.errors import NotFoundError
 from tiffin.format.schema import Schema
-from tiffin.serve.errors import UnsupportedMediaTypeError
-from tiffin.serve.limits import Limits, read_limited
+from tiffin.serve.limits import Limits, count_rows, read_limited
 from tiffin.serve.mlflow_codec import decode_parquet, decoder_for, encode_response
+from tiffin.serve.offload import INLINE_BYTES, INLINE_ROWS, run_sized
 from tiffin.serve.runtime import Runtime
 from tiffin.serve.wire_types import read_as_declared
 
 __all__ = ["JSON", "mlflow_routes"]
 
 JSON = "application/json"
-_INLINE_DECODE_BYTES = 16 * 1024
-"""Bodies up to this size are decoded on the event loop (under ~0.5 ms; a hop costs ~0.1)."""
-_INLINE_ENCODE_ROWS = 512
-"""Answers up to this many rows are encoded on the event loop (cheaper than a thread hop)."""
-
-
-def _rows(result: Any) -> int:
-    shape = getattr(result, "shape", None)
-    if shape is not None:
-        return int(shape[0]) if len(shape) else 1
-    return len(result) if isinstance(result, list | dict) else 1
 
 
 def _inputs(runtime: Runtime, name: str) -> Schema | None:
@@ -75,26 +61,15 @@ def mlflow_routes(runtime: Runtime, limits: Limits) -> list[Route]:
         return PlainTextResponse(__version__)
 
     async def score(request: Request, name: str) -> Response:
-        encoding = request.headers.get("content-encoding", "identity").strip().lower()
-        if encoding != "identity":
-            raise UnsupportedMediaTypeError(
-                f"Content-Encoding {encoding[:40]!r} is not accepted; send the body uncompressed"
-            )
         decode = decoder_for(
             request.headers.get("content-type"), max_json_depth=limits.max_json_depth
         )
         body = await read_limited(request.headers, request.stream(), limits.max_body_bytes)
-        if len(body) <= _INLINE_DECODE_BYTES:
-            data, params = decode(body)
-        else:
-            data, params = await run_in_threadpool(decode, body)
+        data, params = await run_sized(len(body) <= INLINE_BYTES, decode, body)
         if decode is not decode_parquet:  # JSON and CSV cannot say float32, int or null
             data = read_as_declared(data, _inputs(runtime, name))
         result = await runtime.predict(name, data, params)
-        if _rows(result) <= _INLINE_ENCODE_ROWS:
-            payload = encode_response(result)
-        else:
-            payload = await run_in_threadpool(encode_response, result)
+        payload = await run_sized(count_rows(result) <= INLINE_ROWS, encode_response, result)
         return Response(payload, media_type=JSON)
 
     async def invocations(request: Request) -> Response:

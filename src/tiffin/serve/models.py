@@ -130,7 +130,7 @@ class ModelSlot:
             checked, checked_params = scorer.prepare(data, params)
         else:
             checked, checked_params = await run_in_threadpool(scorer.prepare, data, params)
-        return await self.batcher.submit(checked, checked_params)
+        return await self.batcher.submit(checked, checked_params, rows)
 
     def start_batching(
         self, options: ServeOptions, metrics: Metrics, others_coming: Callable[[], int]

@@ -41,7 +41,7 @@ from tiffin.format.schema import ColSpec, Schema, Signature, TensorSpec
 from tiffin.format.types import DataType
 from tiffin.pyfunc.enforce_problems import InputSchemaError, Problem, show
 from tiffin.serve.errors import BadRequestError
-from tiffin.serve.limits import check_depth
+from tiffin.serve.limits import load_json
 from tiffin.serve.v2_datatypes import (
     DecodeProblem,
     column_datatypes,
@@ -93,8 +93,8 @@ def decode_infer_request(
     """Decode a V2 infer request for a model with ``signature`` (see the module docstring).
 
     Raises:
-        BadRequestError: not JSON, nested deeper than ``max_depth``, or not shaped like a V2
-            request (HTTP 400).
+        BadRequestError: not JSON, nested deeper than ``max_depth``, a repeated key, or not
+            shaped like a V2 request (HTTP 400).
         InputSchemaError: inputs, outputs or datatypes that do not fit the signature (HTTP 400).
 
     Example:
@@ -102,13 +102,7 @@ def decode_infer_request(
         ...     b'"datatype": "INT64", "data": [7]}]}', None).id
         'r1'
     """
-    import orjson
-
-    try:
-        payload = orjson.loads(body)
-    except orjson.JSONDecodeError as e:
-        raise BadRequestError(f"the body is not valid JSON: {str(e)[:200]}") from None
-    check_depth(payload, max_depth)
+    payload = load_json(body, max_depth)
     if not isinstance(payload, dict):
         raise BadRequestError("a V2 infer request is a JSON object with an 'inputs' list")
     extra = set(payload) - _REQUEST_KEYS

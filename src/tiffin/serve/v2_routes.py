@@ -10,8 +10,8 @@ Errors: V2 clients read ``{"error": "..."}`` while tiffin's and MLflow's read
 ``{"error_code": ..., "message": ...}``, so every V2 error body carries both, plus the usual
 extras (``problems`` for schema errors, ``error_id`` for the model's own failures). The routes
 catch errors themselves to add the ``error`` key; the status comes from
-:func:`tiffin.serve.errors.http_status` as everywhere else, and an error's ``headers`` mapping
-or ``retry_after`` seconds (503 on overload) become response headers.
+:func:`tiffin.serve.errors.http_status` as everywhere else, and an error's ``headers``
+(``Retry-After`` on overload) become response headers.
 
 Example:
     >>> app = Starlette(routes=v2_routes(runtime, max_body_bytes=1 << 20))  # doctest: +SKIP
@@ -19,23 +19,25 @@ Example:
 
 from __future__ import annotations
 
-import logging
-import math
-import uuid
-from collections.abc import Awaitable, Callable, Mapping
-from functools import partial
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import orjson
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from tiffin.errors import NotFoundError, TiffinError
 from tiffin.pyfunc.enforce_problems import show
-from tiffin.serve.errors import RequestError, UnsupportedMediaTypeError, error_body, http_status
+from tiffin.serve.errors import (
+    RequestError,
+    UnsupportedMediaTypeError,
+    error_body,
+    http_status,
+    unexpected_error_body,
+)
 from tiffin.serve.limits import Limits, count_rows, read_limited
+from tiffin.serve.offload import INLINE_BYTES, INLINE_ROWS, run_sized
 from tiffin.serve.runtime import Runtime
 from tiffin.serve.scorer import Scorer
 from tiffin.serve.v2_codec import decode_infer_request, encode_infer_response
@@ -43,22 +45,12 @@ from tiffin.serve.v2_metadata import model_metadata, server_metadata
 
 __all__ = [
     "ErrorHook",
-    "INLINE_BYTES",
-    "INLINE_ROWS",
     "NotReadyError",
     "v2_error_body",
     "v2_routes",
 ]
 
-logger = logging.getLogger("tiffin.serve")
-
 JSON = "application/json"
-INLINE_BYTES = 16 * 1024
-"""Bodies up to this size are decoded on the event loop: a thread hop costs more than decoding
-a few rows; larger ones go to a worker thread so the loop stays responsive."""
-INLINE_ROWS = 512
-"""Predictions up to this many rows are encoded on the event loop, larger ones in a thread."""
-
 T = TypeVar("T")
 Handler = Callable[[Request], Awaitable[Response]]
 ErrorHook = Callable[[Request, str], None]
@@ -84,13 +76,7 @@ def v2_error_body(error: BaseException) -> dict[str, Any]:
 
 
 def _error_response(error: BaseException) -> Response:
-    headers: dict[str, str] = {}
-    retry_after = getattr(error, "retry_after", None)
-    if isinstance(retry_after, int | float):
-        headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
-    extra = getattr(error, "headers", None)
-    if isinstance(extra, Mapping):
-        headers.update({str(k): str(v) for k, v in extra.items()})
+    headers = error.headers if isinstance(error, RequestError) else None
     body = orjson.dumps(v2_error_body(error))
     return Response(body, status_code=http_status(error), media_type=JSON, headers=headers)
 
@@ -107,15 +93,8 @@ def _v2_errors(handler: Handler, on_error: ErrorHook | None) -> Handler:
         except ClientDisconnect:
             raise
         except Exception as e:
-            error_id = uuid.uuid4().hex[:16]
-            logger.error("error_id=%s: unexpected server error", error_id, exc_info=e)
-            message = f"internal server error; the server log has it under error_id {error_id}"
-            body = {
-                "error": message,
-                "error_code": "INTERNAL_ERROR",
-                "message": message,
-                "error_id": error_id,
-            }
+            body = unexpected_error_body(e)
+            body = {"error": body["message"], **body}
             response = Response(orjson.dumps(body), status_code=500, media_type=JSON)
             code = "INTERNAL_ERROR"
         if on_error is not None:
@@ -127,12 +106,6 @@ def _v2_errors(handler: Handler, on_error: ErrorHook | None) -> Handler:
 
 def _json(body: Any) -> Response:
     return Response(orjson.dumps(body), media_type=JSON)
-
-
-async def _cpu(inline: bool, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    if inline:
-        return fn(*args, **kwargs)
-    return await run_in_threadpool(partial(fn, *args, **kwargs))
 
 
 def _check_content_type(value: str | None) -> None:
@@ -215,7 +188,7 @@ def v2_routes(
         _check_content_type(request.headers.get("content-type"))
         body = await read_limited(request.headers, request.stream(), bounds.max_body_bytes)
         signature, version = scorer.model.signature, scorer.version()
-        decoded = await _cpu(
+        decoded = await run_sized(
             len(body) <= INLINE_BYTES,
             decode_infer_request,
             body,
@@ -223,7 +196,7 @@ def v2_routes(
             max_depth=bounds.max_json_depth,
         )
         result = await runtime.predict(name, decoded.data, decoded.params)
-        payload = await _cpu(
+        payload = await run_sized(
             count_rows(result) <= INLINE_ROWS,
             encode_infer_response,
             result,

@@ -33,6 +33,7 @@ import numpy as np
 
 from tiffin.format.schema import ColSpec, Schema
 from tiffin.format.types import DataType
+from tiffin.pyfunc.enforce_frames import column_plan
 from tiffin.pyfunc.enforce_problems import InputSchemaError, Problem, rows_detail
 from tiffin.serve.mlflow_json import FROM_NUMBERS
 
@@ -42,6 +43,7 @@ _EXACT_FLOAT_INT = 2.0**53
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 _INTS = {DataType.long: np.int64, DataType.integer: np.int64}
 _FLOATS = (DataType.float, DataType.double)
+_WIRE_TYPES = (*_FLOATS, *_INTS)
 
 
 def read_as_declared(frame: Any, schema: Schema | None) -> Any:
@@ -103,7 +105,6 @@ def read_as_declared(frame: Any, schema: Schema | None) -> Any:
 
 
 _FLOAT64 = np.dtype(np.float64)
-_PLANS: dict[int, tuple[Schema, list[ColSpec]]] = {}
 
 
 def _only_doubles(schema: Schema) -> bool:
@@ -112,13 +113,7 @@ def _only_doubles(schema: Schema) -> bool:
 
 def _plan(schema: Schema) -> list[ColSpec]:
     """The columns whose wire form may need reading: float, double, integer and long."""
-    cached = _PLANS.get(id(schema))
-    if cached is not None and cached[0] is schema:
-        return cached[1]
-    wanted = (*_FLOATS, *_INTS)
-    plan = [s for s in schema.specs if isinstance(s, ColSpec) and s.type in wanted]
-    _PLANS[id(schema)] = (schema, plan)
-    return plan
+    return [s for s in column_plan(schema).specs if s.type in _WIRE_TYPES]
 
 
 def _null_problem(spec: ColSpec, missing: Any, index: Any) -> Problem | None:
