@@ -183,10 +183,10 @@ def set_tags(tags: Mapping[str, Any], *, run_id: str | None = None) -> None:
     _tracking().set_tags(_run_id(run_id), tags)
 
 
-def _artifacts(run_id: str | None) -> Any:
+def _artifacts(run_id: str | None, tracking: Any = None) -> Any:
     from tiffin.store.artifacts import ArtifactStore
 
-    run = _tracking().get_run(_run_id(run_id))
+    run = (tracking or _tracking()).get_run(_run_id(run_id))
     return ArtifactStore(run.info.artifact_uri)
 
 
@@ -277,19 +277,40 @@ def log_model(
     The model is saved locally first (so its manifest is written), then published into the
     run's artifact store as a whole directory; registering records its manifest digest.
     """
+    return _log_model(
+        _tracking(),
+        _registry(),
+        save_fn,
+        model,
+        name,
+        registered_model_name,
+        _run_id(run_id),
+        save_kwargs,
+    )
+
+
+def _log_model(
+    tracking: Any,
+    registry: Any,
+    save_fn: Callable[..., Any],
+    model: Any,
+    name: str,
+    registered_model_name: str | None,
+    run_id: str,
+    save_kwargs: Mapping[str, Any],
+) -> ModelInfo:
     from tiffin.format.manifest import read_manifest
 
-    rid = _run_id(run_id)
     with tempfile.TemporaryDirectory(prefix="tiffin-log-") as tmp:
         local = Path(tmp) / "model"
         save_fn(model, local, **save_kwargs)
         manifest = read_manifest(local)
-        _artifacts(rid).log_dir(local, name)
-    info = ModelInfo(f"runs:/{rid}/{name}", rid, name, manifest.digest if manifest else None)
+        _artifacts(run_id, tracking).log_dir(local, name)
+    info = ModelInfo(f"runs:/{run_id}/{name}", run_id, name, manifest.digest if manifest else None)
     if registered_model_name is None:
         return info
-    version = register_model(info.model_uri, registered_model_name)
-    return ModelInfo(info.model_uri, rid, name, info.digest, version.version)
+    version = _register_model(tracking, registry, info.model_uri, registered_model_name)
+    return ModelInfo(info.model_uri, run_id, name, info.digest, version.version)
 
 
 def register_model(model_uri: str, name: str) -> Any:
@@ -298,19 +319,22 @@ def register_model(model_uri: str, name: str) -> Any:
     The files are verified and their manifest digest recorded with the version: loading
     ``models:/name/<version>`` later checks the files against it.
     """
+    return _register_model(_tracking(), _registry(), model_uri, name)
+
+
+def _register_model(tracking: Any, registry: Any, model_uri: str, name: str) -> Any:
     from tiffin.format.manifest import verify_manifest
     from tiffin.store.model_uris import resolve_model_uri
 
     if model_uri.startswith(("runs:/", "models:/")):
-        local = resolve_model_uri(model_uri, get_tracking_uri()).path
+        local = resolve_model_uri(model_uri, tracking.uri).path
     else:
         local = Path(model_uri.removeprefix("file://")).absolute()
         if not local.is_dir():
             raise NotFoundError(f"no model directory at {model_uri}")
     manifest = verify_manifest(local)
-    source = _source_of(model_uri) if model_uri.startswith("runs:/") else str(local)
+    source = _source_of(tracking, model_uri) if model_uri.startswith("runs:/") else str(local)
     run_id = model_uri.split("/")[1] if model_uri.startswith("runs:/") else None
-    registry = _registry()
     with suppress(AlreadyExistsError):  # a new version of an existing model: the common case
         registry.create_registered_model(name)
     return registry.create_model_version(
@@ -318,11 +342,11 @@ def register_model(model_uri: str, name: str) -> Any:
     )
 
 
-def _source_of(runs_uri: str) -> str:
+def _source_of(tracking: Any, runs_uri: str) -> str:
     from tiffin.store.model_uris import parse_runs_uri
 
     run_id, path = parse_runs_uri(runs_uri)
-    run = _tracking().get_run(run_id)
+    run = tracking.get_run(run_id)
     return f"{run.info.artifact_uri.rstrip('/')}/{path}"
 
 
@@ -349,6 +373,66 @@ class Client:
         self.tracking_uri = normalize_tracking_uri(tracking_uri or get_tracking_uri())
         self.registry = RegistryStore(self.tracking_uri)
         self.tracking = TrackingStore(self.tracking_uri)
+
+    def log_model(
+        self,
+        run_id: str,
+        save_fn: Callable[..., Any],
+        model: Any,
+        name: str,
+        *,
+        registered_model_name: str | None = None,
+        **save_kwargs: Any,
+    ) -> ModelInfo:
+        """:func:`log_model` into ``run_id`` of this store, whatever the process-wide URI is.
+
+        Example:
+            >>> client.log_model(run_id, tiffin.sklearn.save_model, clf, "model")  # doctest: +SKIP
+        """
+        return _log_model(
+            self.tracking,
+            self.registry,
+            save_fn,
+            model,
+            name,
+            registered_model_name,
+            run_id,
+            save_kwargs,
+        )
+
+    def register_model(self, model_uri: str, name: str) -> Any:
+        """:func:`register_model` on this store.
+
+        Example:
+            >>> client.register_model("runs:/abc/model", "churn").version  # doctest: +SKIP
+            1
+        """
+        return _register_model(self.tracking, self.registry, model_uri, name)
+
+    def log_artifact(
+        self, run_id: str, local_path: str | Path, artifact_path: str | None = None
+    ) -> str:
+        """Copy one file into ``run_id``'s artifacts (under ``artifact_path`` if given).
+
+        Example:
+            >>> client.log_artifact(run_id, "report.html", "reports")  # doctest: +SKIP
+        """
+        local = Path(local_path)
+        dest = f"{artifact_path.rstrip('/')}/{local.name}" if artifact_path else local.name
+        stored: str = _artifacts(run_id, self.tracking).log_file(local, dest)
+        return stored
+
+    def log_artifacts(
+        self, run_id: str, local_dir: str | Path, artifact_path: str | None = None
+    ) -> str:
+        """Copy a directory into ``run_id``'s artifacts, published whole or not at all.
+
+        Example:
+            >>> client.log_artifacts(run_id, "plots/", "plots")  # doctest: +SKIP
+        """
+        local = Path(local_dir)
+        stored: str = _artifacts(run_id, self.tracking).log_dir(local, artifact_path or local.name)
+        return stored
 
     def __getattr__(self, name: str) -> Any:
         for store in (self.__dict__.get("registry"), self.__dict__.get("tracking")):
