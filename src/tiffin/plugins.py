@@ -22,7 +22,7 @@ from types import ModuleType
 
 from tiffin.errors import MissingDependencyError, NotFoundError
 
-__all__ = ["FLAVORS", "LOADERS", "flavor_module", "import_optional", "loader_for"]
+__all__ = ["CODE_LOADERS", "FLAVORS", "LOADERS", "flavor_module", "import_optional", "loader_for"]
 
 #: flavor name -> module implementing save_model/load_model/_load_pyfunc
 FLAVORS: dict[str, str] = {
@@ -36,6 +36,14 @@ LOADERS: dict[str, str] = {
     "tiffin.flavors.sklearn": "tiffin.flavors.sklearn",
     "mlflow.pyfunc.model": "tiffin.pyfunc.python_model",
     "tiffin.pyfunc.python_model": "tiffin.pyfunc.python_model",
+    "tiffin.integrations.kedro.mlflow_loader": "tiffin.integrations.kedro.pipeline_model",
+}
+
+#: known loaders whose models run code by design, whatever their files look like -> why
+CODE_LOADERS: dict[str, str] = {
+    "tiffin.integrations.kedro.mlflow_loader": (
+        "a Kedro pipeline model: it calls the functions its pipeline.yml names"
+    ),
 }
 
 

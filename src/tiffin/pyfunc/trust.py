@@ -51,6 +51,8 @@ def _declared_code(model_dir: Path, mlmodel: MLModel) -> dict[str, str]:
     loader = pyfunc.get("loader_module")
     if isinstance(loader, str) and plugins.loader_for(loader) is None:
         reasons["MLmodel"] = f"names loader_module {loader!r}, which is not a known tiffin loader"
+    elif isinstance(loader, str) and loader in plugins.CODE_LOADERS:
+        reasons["MLmodel"] = plugins.CODE_LOADERS[loader]
     for flavor, conf in mlmodel.flavors.items():
         code = conf.get("code")
         if code and (model_dir / str(code)).exists():
