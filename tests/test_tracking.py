@@ -57,6 +57,16 @@ def test_artifacts_and_dicts_are_stored_under_the_run() -> None:
     assert not (root.parent / "escape.txt").exists()
 
 
+def test_log_artifact_puts_the_file_under_artifact_path(tmp_path: Path) -> None:
+    report = tmp_path / "out.csv"
+    report.write_text("a\n")
+    with tiffin.start_run() as run:
+        assert tiffin.log_artifact(report, "reports") == "reports/out.csv"
+        assert tiffin.log_artifact(report) == "out.csv"
+        assert tiffin.Client().log_artifact(run.info.run_id, report, "x/") == "x/out.csv"
+    assert (Path(run.info.artifact_uri) / "reports" / "out.csv").read_text() == "a\n"
+
+
 def test_registry_is_the_trust_root_for_pickled_models(logreg: Any, frame: pd.DataFrame) -> None:
     with tiffin.start_run():
         info = tiffin.sklearn.log_model(

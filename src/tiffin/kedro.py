@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+__all__: list[str] = []  # every name of tiffin.integrations.kedro, resolved on first use
+
 
 def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module("tiffin.integrations.kedro"), name)

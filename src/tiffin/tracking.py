@@ -194,9 +194,7 @@ def log_artifact(
     local_path: str | Path, artifact_path: str | None = None, *, run_id: str | None = None
 ) -> str:
     """Copy one file into the run's artifacts (under ``artifact_path`` if given)."""
-    local = Path(local_path)
-    dest = f"{artifact_path.rstrip('/')}/{local.name}" if artifact_path else local.name
-    stored: str = _artifacts(run_id).log_file(local, dest)
+    stored: str = _artifacts(run_id).log_file(Path(local_path), (artifact_path or "").rstrip("/"))
     return stored
 
 
@@ -417,9 +415,8 @@ class Client:
         Example:
             >>> client.log_artifact(run_id, "report.html", "reports")  # doctest: +SKIP
         """
-        local = Path(local_path)
-        dest = f"{artifact_path.rstrip('/')}/{local.name}" if artifact_path else local.name
-        stored: str = _artifacts(run_id, self.tracking).log_file(local, dest)
+        dest = (artifact_path or "").rstrip("/")
+        stored: str = _artifacts(run_id, self.tracking).log_file(Path(local_path), dest)
         return stored
 
     def log_artifacts(

@@ -2,3 +2,5 @@
 
 Nothing here is imported by ``import tiffin``; each adapter imports its tool lazily.
 """
+
+__all__: list[str] = []

@@ -33,11 +33,10 @@ def _safe(name: str) -> str:
 
 
 def _config_of(catalog: Any, name: str) -> dict[str, Any]:
-    configs = catalog.to_config()[0]
-    if name not in configs:
-        catalog[name]  # materialise a factory-pattern entry, then ask again
-        configs = catalog.to_config()[0]
-    config = configs.get(name)
+    # Materialised first, so the config is the dataset's full one whether or not this run used
+    # it (a lazy entry reports the YAML as written): the hook and modelify then write the same.
+    catalog[name]
+    config = catalog.to_config()[0].get(name)
     if config is None:
         raise PipelineModelError(f"artifact {name!r}: the catalog keeps it only in memory")
     return dict(config)

@@ -235,6 +235,11 @@ def _logging_datasets(pipeline: Any, catalog: Any) -> list[RunBound]:
 def _tags(run_params: Mapping[str, Any]) -> dict[str, str]:
     """The Kedro run's settings as ``kedro.*`` tags (values as text; empty ones left out)."""
     tags = {f"kedro.{k}": str(v) for k, v in run_params.items() if v not in (None, [], {}, "")}
+    runner = tags.get("kedro.runner", "")
+    if runner.startswith("<") and " object at " in runner:  # Kedro passes the object's repr
+        tags["kedro.runner"] = runner[1:].split(" object at ")[0].rsplit(".", 1)[-1]
+    elif runner == "None":  # no --runner: Kedro's default
+        tags["kedro.runner"] = "SequentialRunner"
     names = run_params.get("pipeline_names") or ["__default__"]
     tags["kedro.command"] = "kedro run " + " ".join(f"--pipeline={n}" for n in names)
     return tags

@@ -1,0 +1,170 @@
+"""What a model dataset's ``flavor`` names, and how it saves and loads through that flavor.
+
+A catalog says ``flavor: tiffin.sklearn`` (or MLflow's ``mlflow.sklearn``). The name is looked
+up in :data:`tiffin.plugins.FLAVORS` (and the ``tiffin.flavors`` entry points), never imported
+as written: a catalog is configuration, not a licence to import any module. The dataset keeps
+only the canonical string, so it stays picklable; the module is imported at save or load.
+
+Loading a ``runs:/`` or ``models:/`` URI resolves it against the dataset's own store, not the
+process-wide tracking URI the flavors' ``load_model`` would use: the URI is turned into a local
+directory with :func:`tiffin.store.model_uris.resolve_model_uri`, and for a registered version
+the files are checked against the digest the registry recorded (the trust root) before the
+flavor loads the directory.
+
+Example:
+    >>> canonical_flavor("mlflow.sklearn")
+    'tiffin.sklearn'
+    >>> canonical_flavor("tiffin.pyfunc")
+    'tiffin.pyfunc'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kedro.io import DatasetError
+
+from tiffin import plugins
+
+__all__ = [
+    "PYFUNC",
+    "canonical_flavor",
+    "known_flavors",
+    "load_local",
+    "load_model_uri",
+    "save_fn",
+    "save_model",
+]
+
+#: the generic flavor: saves a PythonModel, loads any model as a PyFuncModel
+PYFUNC = "tiffin.pyfunc"
+_PREFIXES = ("tiffin.", "mlflow.")
+_PYFUNC_NAMES = {"pyfunc", "python_function"}
+
+
+def _entry_point_flavors() -> list[str]:
+    from importlib.metadata import entry_points
+
+    return sorted(ep.name for ep in entry_points(group="tiffin.flavors"))
+
+
+def known_flavors() -> list[str]:
+    """Every name a catalog may give, in its canonical ``tiffin.<name>`` spelling.
+
+    Example:
+        >>> "tiffin.sklearn" in known_flavors()
+        True
+    """
+    names = {PYFUNC} | {f"tiffin.{n}" for n in plugins.FLAVORS if n not in _PYFUNC_NAMES}
+    names |= {f"tiffin.{n}" for n in _entry_point_flavors() if "." not in n}
+    return sorted(names)
+
+
+def canonical_flavor(flavor: str) -> str:
+    """``tiffin.<name>`` for ``tiffin.<name>``, ``mlflow.<name>`` or a bare flavor name.
+
+    Raises:
+        DatasetError: the name is not a flavor tiffin knows; the message lists those it knows.
+
+    Example:
+        >>> canonical_flavor("sklearn")
+        'tiffin.sklearn'
+    """
+    if not isinstance(flavor, str):
+        raise DatasetError(f"flavor must be a string such as 'tiffin.sklearn', got {flavor!r}")
+    short = _short(flavor)
+    if short in _PYFUNC_NAMES:
+        return PYFUNC
+    if short in plugins.FLAVORS or short in _entry_point_flavors():
+        return f"tiffin.{short}"
+    raise DatasetError(
+        f"unknown flavor {flavor!r}; known flavors: {known_flavors()} "
+        "(the 'mlflow.' spellings of these are accepted too)"
+    )
+
+
+def _short(flavor: str) -> str:
+    for prefix in _PREFIXES:
+        if flavor.startswith(prefix):
+            return flavor[len(prefix) :]
+    return flavor
+
+
+def _module(flavor: str) -> Any:
+    if flavor == PYFUNC:
+        import tiffin.pyfunc
+
+        return tiffin.pyfunc
+    return plugins.flavor_module(_short(flavor))
+
+
+def _save_python_model(model: Any, path: str | Path, **kwargs: Any) -> Any:
+    """pyfunc's ``save_model`` is ``(path, python_model=...)``; log_model calls (model, path)."""
+    from tiffin.pyfunc import save_model as save_pyfunc
+
+    return save_pyfunc(path, python_model=model, **kwargs)
+
+
+def save_fn(flavor: str) -> Callable[..., Any]:
+    """The flavor's ``save_model(model, path, **kwargs)``, for ``Client.log_model``.
+
+    Example:
+        >>> save_fn("tiffin.sklearn").__module__
+        'tiffin.flavors.sklearn'
+    """
+    if flavor == PYFUNC:
+        return _save_python_model
+    fn: Callable[..., Any] = _module(flavor).save_model
+    return fn
+
+
+def save_model(flavor: str, model: Any, path: str | Path, **kwargs: Any) -> None:
+    """Write ``model`` as a new model directory at ``path`` with the flavor's ``save_model``.
+
+    Example:
+        >>> save_model("tiffin.sklearn", clf, "data/06_models/clf")  # doctest: +SKIP
+    """
+    save_fn(flavor)(model, path, **kwargs)
+
+
+def load_model_uri(
+    flavor: str, uri: str, tracking_uri: str, *, trust: bool = False, **kwargs: Any
+) -> Any:
+    """Load a path, ``file://``, ``runs:/`` or ``models:/`` URI of the store at ``tracking_uri``.
+
+    Why not the flavor's ``load_model(uri)`` directly: it resolves store URIs against the
+    process-wide tracking URI, and a catalog entry may name another store. A registered
+    version whose files match the digest the registry recorded is trusted, as
+    :func:`tiffin.pyfunc.load_model` does; anything else needs ``trust=True`` to run code.
+
+    Example:
+        >>> load_model_uri("tiffin.pyfunc", "models:/churn@a", "sqlite:///t.db")  # doctest: +SKIP
+    """
+    target: str | Path = uri
+    if uri.startswith(("runs:/", "models:/")):
+        from tiffin.store.model_uris import resolve_model_uri
+
+        resolved = resolve_model_uri(uri, tracking_uri)
+        target = resolved.path
+        if resolved.digest is not None and not trust:
+            trust = _registry_trusts(resolved.path, resolved.digest)
+    return load_local(flavor, target, trust=trust, **kwargs)
+
+
+def load_local(flavor: str, path: str | Path, *, trust: bool = False, **kwargs: Any) -> Any:
+    """Load the model directory at ``path`` with the flavor's ``load_model``.
+
+    Example:
+        >>> load_local("tiffin.sklearn", "data/06_models/clf")  # doctest: +SKIP
+    """
+    return _module(flavor).load_model(path, trust=trust, **kwargs)
+
+
+def _registry_trusts(model_dir: Path, digest: str) -> bool:
+    """Whether the files match the registry's digest (IntegrityError when they do not)."""
+    from tiffin.format.mlmodel import MLModel
+    from tiffin.pyfunc.trust import check_trust
+
+    return check_trust(model_dir, MLModel.load(model_dir), expected_digest=digest).trusted

@@ -1,0 +1,173 @@
+"""The issue's scenario on a real Kedro project: train, log, register, load, serve, MLflow."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+import tiffin.pyfunc
+from conftest import VENV_BIN, Project, iris_features
+from servers import free_port, launch, stop, wait_ready
+from tiffin.errors import UntrustedModelError
+from tiffin.store.model_uris import resolve_model_uri
+
+
+def champion_dir(project: Project) -> Path:
+    return resolve_model_uri("models:/iris@champion", project.tracking_uri).path
+
+
+def test_training_run_logs_params_and_registers_the_pipeline_model(trained: Project) -> None:
+    (run,) = trained.runs()
+    assert run.info.status == "FINISHED"
+    assert run.info.run_name == "training"
+    assert run.data.params["model_options.C"] == "1.0"
+    assert run.data.params["model_options.max_iter"] == "500"
+    assert "threshold" not in run.data.params  # only training reads params here
+    assert run.data.tags["kedro.command"] == "kedro run --pipeline=training"
+    version = trained.client().registry.get_model_version_by_alias("iris", "champion")
+    assert version.run_id == run.info.run_id
+    assert run.data.tags["tiffin.kedro.model_uri"] == f"runs:/{run.info.run_id}/model"
+
+
+def test_logged_model_is_data_with_code_and_pinned_requirements(trained: Project) -> None:
+    model_dir = champion_dir(trained)
+    spec = yaml.safe_load((model_dir / "pipeline.yml").read_text())
+    assert [n["func"] for n in spec["nodes"]] == [
+        "iris_demo.nodes:preprocess",
+        "iris_demo.nodes:encode",
+        "iris_demo.nodes:predict",
+        "iris_demo.nodes:decode",
+    ]
+    assert spec["inputs"] == ["features"] and spec["outputs"] == ["predicted_labels"]
+    assert spec["params"] == {"threshold": 0.5}
+    assert sorted(spec["artifacts"]) == ["classifier", "label_encoder", "scaler"]
+    # the versioned classifier ships one file, the version this run wrote
+    assert list((model_dir / "artifacts" / "classifier").iterdir()) == [
+        model_dir / "artifacts" / "classifier" / "classifier.pkl"
+    ]
+    assert (model_dir / "code" / "iris_demo" / "nodes.py").is_file()
+    assert not list(model_dir.rglob("__pycache__"))
+    requirements = (model_dir / "requirements.txt").read_text().splitlines()
+    assert any(r.startswith("kedro==1.") for r in requirements)
+    assert any(r.startswith("kedro-datasets[pickle-pickledataset]==") for r in requirements)
+    assert any(r.startswith("scikit-learn==") for r in requirements)
+    assert not any(r.startswith("iris") for r in requirements)  # shipped in code/, not pinned
+    mlmodel = yaml.safe_load((model_dir / "MLmodel").read_text())
+    signature = mlmodel["signature"]
+    assert [c["name"] for c in json.loads(signature["inputs"])] == [
+        "sepal_length", "sepal_width", "petal_length", "petal_width",
+    ]  # fmt: skip
+    assert json.loads(signature["outputs"]) == [
+        {"type": "string", "name": "label", "required": True}
+    ]
+    assert json.loads(signature["params"]) == [
+        {"name": "threshold", "default": 0.5, "shape": None, "type": "double"}
+    ]
+
+
+def test_registered_model_predicts_and_the_threshold_changes_labels(trained: Project) -> None:
+    tiffin.set_tracking_uri(trained.tracking_uri)
+    try:
+        model = tiffin.pyfunc.load_model("models:/iris@champion")
+    finally:
+        tiffin.set_tracking_uri(None)
+    frame = iris_features()
+    default = model.predict(frame)["label"].tolist()
+    strict = model.predict(frame, params={"threshold": 0.9})["label"].tolist()
+    assert default[:2] == ["setosa", "versicolor"] and "unsure" not in default
+    assert "unsure" in strict and strict != default
+    assert model.predict(frame)["label"].tolist() == default  # the call left no state behind
+    with pytest.raises(tiffin.errors.SchemaError, match="thresh"):
+        model.predict(frame, params={"thresh": 0.9})
+
+
+def test_pipeline_model_needs_trust_outside_the_registry(trained: Project) -> None:
+    with pytest.raises(UntrustedModelError, match="Kedro pipeline model"):
+        tiffin.pyfunc.load_model(champion_dir(trained))
+    model = tiffin.pyfunc.load_model(champion_dir(trained), trust=True)
+    assert model.predict(iris_features((0,)))["label"].tolist() == ["setosa"]
+
+
+def test_scoring_server_answers_dataframe_split_with_params(
+    trained: Project, tmp_path: Path
+) -> None:
+    port = free_port()
+    log = tmp_path / "server.log"
+    command = [f"{VENV_BIN}/tiffin", "models", "serve", "-m", "models:/iris@champion",
+               "--port", str(port)]  # fmt: skip
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TIFFIN_TRACKING_URI", trained.tracking_uri)
+        server = launch(command, log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(url, server, log, timeout=60)
+        frame = iris_features()
+        body = {"dataframe_split": json.loads(frame.to_json(orient="split", index=False))}
+        plain = httpx.post(f"{url}/invocations", json=body, timeout=30)
+        strict = httpx.post(
+            f"{url}/invocations", json={**body, "params": {"threshold": 0.9}}, timeout=30
+        )
+        bad = httpx.post(f"{url}/invocations", json={**body, "params": {"x": 1}}, timeout=30)
+    finally:
+        stop(server)
+    assert plain.status_code == 200, plain.text
+    labels = [row["label"] for row in plain.json()["predictions"]]
+    strict_labels = [row["label"] for row in strict.json()["predictions"]]
+    assert "unsure" not in labels and "unsure" in strict_labels
+    assert bad.status_code == 400 and "x" in bad.text
+
+
+def test_same_model_loads_in_mlflow(trained: Project) -> None:
+    """MLflow puts code/ on sys.path and calls our loader (a fresh process: no project on
+    sys.path, so the functions can only come from the model's code/)."""
+    script = f"""
+import io, json, sys, warnings
+warnings.simplefilter("ignore")
+import mlflow.pyfunc, pandas as pd
+model = mlflow.pyfunc.load_model({str(champion_dir(trained))!r})
+frame = pd.read_json(io.StringIO(sys.stdin.read()), orient="split")
+print(json.dumps([model.predict(frame)["label"].tolist(),
+                  model.predict(frame, params={{"threshold": 0.9}})["label"].tolist()]))
+"""
+    frame = iris_features()
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        input=frame.to_json(orient="split", index=False),
+        capture_output=True, text=True, timeout=120, cwd="/",
+        env=trained.env(),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    plain, strict = json.loads(result.stdout.strip().splitlines()[-1])
+    assert "unsure" not in plain and "unsure" in strict
+
+
+def test_inspect_shows_the_pipeline_model(trained: Project) -> None:
+    result = subprocess.run(
+        [f"{VENV_BIN}/tiffin", "models", "inspect", "-m", str(champion_dir(trained))],
+        capture_output=True, text=True, timeout=60, env=trained.env(),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "kedro_pipeline" in result.stdout and "threshold" in result.stdout
+
+
+def test_modelify_produces_what_the_hook_produced(trained: Project) -> None:
+    out = trained.kedro(
+        "tiffin", "modelify", "--pipeline", "inference", "--input-name", "features",
+        "--name", "again",
+    )  # fmt: skip
+    assert "logged runs:/" in out.stdout
+    uri = out.stdout.split("logged ", 1)[1].split()[0]
+    again = resolve_model_uri(uri, trained.tracking_uri).path
+    original = champion_dir(trained)
+    for name in ("pipeline.yml", "requirements.txt"):
+        assert (again / name).read_text() == (original / name).read_text(), name
+    assert (
+        yaml.safe_load((again / "MLmodel").read_text())["signature"]
+        == yaml.safe_load((original / "MLmodel").read_text())["signature"]
+    )
