@@ -171,3 +171,25 @@ def test_modelify_produces_what_the_hook_produced(trained: Project) -> None:
         yaml.safe_load((again / "MLmodel").read_text())["signature"]
         == yaml.safe_load((original / "MLmodel").read_text())["signature"]
     )
+
+
+def test_kedro_tiffin_serve_serves_the_last_logged_pipeline_model(
+    trained: Project, tmp_path: Path
+) -> None:
+    port = free_port()
+    log = tmp_path / "kedro-serve.log"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(trained.path)
+        patch.setenv("KEDRO_DISABLE_TELEMETRY", "true")
+        server = launch([f"{VENV_BIN}/kedro", "tiffin", "serve", "--port", str(port)], log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(url, server, log, timeout=60)
+        body = {"dataframe_split": json.loads(iris_features((0,)).to_json(orient="split"))}
+        answer = httpx.post(f"{url}/invocations", json=body, timeout=30)
+    finally:
+        stop(server)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["predictions"] == [{"label": "setosa"}]
+    (run,) = trained.runs()
+    assert f"serving runs:/{run.info.run_id}/model" in log.read_text()

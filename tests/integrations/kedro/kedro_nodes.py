@@ -1,0 +1,43 @@
+"""Module-level node functions for the in-process tests (a pipeline model imports them back)."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import pandas as pd
+
+
+def scale(frame: pd.DataFrame, factor: float) -> pd.DataFrame:
+    return frame * factor
+
+
+def add(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({"sum": left.iloc[:, 0].to_numpy() + right.iloc[:, 0].to_numpy()})
+
+
+def split(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return frame[["a"]], frame[["b"]]
+
+
+def named(frame: pd.DataFrame) -> dict[str, Any]:
+    return {"total": frame.sum(axis=1).to_frame("total"), "rows": len(frame)}
+
+
+def offset(frame: pd.DataFrame, weights: dict[str, float], shift: float) -> pd.DataFrame:
+    return frame.mul(pd.Series(weights)) + shift
+
+
+def make_local() -> Any:
+    def inner(x: Any) -> Any:
+        return x
+
+    return inner
+
+
+partial_scale = functools.partial(scale, factor=2.0)
+
+
+class Holder:
+    def method(self, x: Any) -> Any:
+        return x
