@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: demo test lint bench clean install install-dev
+.PHONY: demo test lint bench clean install install-dev kedro-example
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ install-dev: $(STAMP_DEV)
 
 demo: $(STAMP_RUN)
 	$(BIN)/python examples/quickstart.py
+
+# The Kedro example project: train (logs + registers iris@champion), then predict from the registry.
+kedro-example: $(STAMP_RUN)
+	cd examples/kedro-iris && KEDRO_DISABLE_TELEMETRY=true $(abspath $(BIN))/kedro run --pipelines training
+	cd examples/kedro-iris && $(abspath $(BIN))/python predict.py
 
 test: $(STAMP_DEV)
 	$(BIN)/python -m pytest

@@ -154,5 +154,5 @@ def _last_model(config: Any) -> tuple[str, bool]:
             return str(run.data.tags[MODEL_URI_TAG]), True
     raise click.ClickException(
         f"no pipeline model logged in experiment {config.experiment!r} of {config.tracking_uri}; "
-        "run the training pipeline first (kedro run --pipeline <training>)"
+        "run the training pipeline first (kedro run --pipelines <training>)"
     )

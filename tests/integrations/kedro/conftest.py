@@ -92,11 +92,11 @@ def project(tmp_path: Path) -> Project:
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
-    """One project trained once (``kedro run --pipeline training``), shared by a module."""
+    """One project trained once (``kedro run --pipelines training``), shared by a module."""
     target = tmp_path_factory.mktemp("trained") / "iris-demo"
     shutil.copytree(EXAMPLE, target, ignore=OUTPUTS)
     project = Project(target)
-    project.kedro("run", "--pipeline", "training")
+    project.kedro("run", "--pipelines", "training")
     yield project
 
 

@@ -29,7 +29,7 @@ def test_training_run_logs_params_and_registers_the_pipeline_model(trained: Proj
     assert run.data.params["model_options.C"] == "1.0"
     assert run.data.params["model_options.max_iter"] == "500"
     assert "threshold" not in run.data.params  # only training reads params here
-    assert run.data.tags["kedro.command"] == "kedro run --pipeline=training"
+    assert run.data.tags["kedro.command"] == "kedro run --pipelines=training"
     version = trained.client().registry.get_model_version_by_alias("iris", "champion")
     assert version.run_id == run.info.run_id
     assert run.data.tags["tiffin.kedro.model_uri"] == f"runs:/{run.info.run_id}/model"

@@ -241,7 +241,7 @@ def _tags(run_params: Mapping[str, Any]) -> dict[str, str]:
     elif runner == "None":  # no --runner: Kedro's default
         tags["kedro.runner"] = "SequentialRunner"
     names = run_params.get("pipeline_names") or ["__default__"]
-    tags["kedro.command"] = "kedro run " + " ".join(f"--pipeline={n}" for n in names)
+    tags["kedro.command"] = "kedro run --pipelines=" + ",".join(names)
     return tags
 
 
