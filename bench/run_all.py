@@ -22,6 +22,7 @@ SCRIPTS = (
     "bench_tracking",
     "serve",
     "bench_batch_predict",
+    "kedro",
 )
 
 

@@ -51,7 +51,9 @@ _ITERATE: tuple[tuple[type, Callable[[Any], Iterable[Any]]], ...] = (
 )
 
 
-def infer_requirements(*objects: object, modules: Iterable[str] = ()) -> list[str]:
+def infer_requirements(
+    *objects: object, modules: Iterable[str] = (), exclude_modules: Iterable[str] = ()
+) -> list[str]:
     """Pins the installed distributions whose code the given objects are made of.
 
     MLflow re-loads the saved model in a subprocess to record its imports (7-12 s); the live
@@ -61,6 +63,8 @@ def infer_requirements(*objects: object, modules: Iterable[str] = ()) -> list[st
     Args:
         *objects: The model and anything else it needs at predict time.
         modules: Extra module names to count, e.g. ``["skops.io"]`` for the serializer.
+        exclude_modules: Top-level modules shipped with the model instead (its ``code/``):
+            their distributions are not required.
 
     Returns:
         ``name==version`` lines (local labels such as ``+cu121`` stripped), sorted by
@@ -74,7 +78,7 @@ def infer_requirements(*objects: object, modules: Iterable[str] = ()) -> list[st
     found = _collect_modules(objects) | {m.partition(".")[0] for m in modules}
     mapping = _module_distributions()
     names: set[str] = set()
-    for module in found - set(sys.stdlib_module_names):
+    for module in found - set(sys.stdlib_module_names) - set(exclude_modules):
         names.update(_canonical(dist) for dist in mapping.get(module, ()))
     pins = ((name, _installed_version(name)) for name in sorted(names - _EXCLUDED))
     return [f"{name}=={version}" for name, version in pins if version is not None]

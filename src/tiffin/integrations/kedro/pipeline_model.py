@@ -324,14 +324,7 @@ def _inferred(predictor: PipelinePredictor, packages: Sequence[str]) -> list[str
     from tiffin.format.environment import infer_requirements
 
     funcs = [step.func for step in predictor.graph._steps or ()]
-    found = infer_requirements(*predictor.artifacts.values(), *funcs)
-    shipped = {_dist_name(p) for p in packages} - {None}
-    return [line for line in found if line.split("==")[0] not in shipped]
-
-
-def _dist_name(package: str) -> str | None:
-    dists = importlib.metadata.packages_distributions().get(package)
-    return dists[0].lower().replace("_", "-") if dists else None
+    return infer_requirements(*predictor.artifacts.values(), *funcs, exclude_modules=packages)
 
 
 def _project_packages(graph: InferenceGraph) -> list[str]:
