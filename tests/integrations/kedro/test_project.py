@@ -193,3 +193,15 @@ def test_kedro_tiffin_serve_serves_the_last_logged_pipeline_model(
     assert answer.json()["predictions"] == [{"label": "setosa"}]
     newest = trained.runs()[0]  # modelify's run when that test ran first
     assert f"serving {newest.data.tags['tiffin.kedro.model_uri']}" in log.read_text()
+
+
+def test_registry_dataset_reads_the_store_the_hook_gives_it(
+    trained: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tiffin.integrations.kedro import ModelRegistryDataset
+
+    monkeypatch.setenv("TIFFIN_TRACKING_URI", f"sqlite:///{tmp_path / 'elsewhere.db'}")
+    dataset = ModelRegistryDataset(model_name="iris", alias="champion")
+    dataset.use_store(trained.tracking_uri)  # what the hook does before the first node
+    model = dataset.load()
+    assert model.predict(iris_features((0,)))["label"].tolist() == ["setosa"]

@@ -367,6 +367,7 @@ class ModelRegistryDataset(AbstractDataset[Any, Any]):
         self._model_version = None if model_version is None else int(model_version)
         self._flavor = canonical_flavor(flavor)
         self._tracking_uri = tracking_uri
+        self._project_uri: str | None = None
         self._load_args = dict(load_args or {})
         self.metadata = metadata
 
@@ -386,10 +387,15 @@ class ModelRegistryDataset(AbstractDataset[Any, Any]):
         version = "latest" if self._model_version is None else self._model_version
         return f"models:/{name}/{version}"
 
+    def use_store(self, tracking_uri: str) -> None:
+        """The project's store (the hook passes ``tiffin.yml``'s); a catalog value wins."""
+        self._project_uri = tracking_uri
+
     def _store_uri(self) -> str:
         from tiffin.store.tracking_uri import get_tracking_uri, normalize_tracking_uri
 
-        return normalize_tracking_uri(self._tracking_uri or get_tracking_uri())
+        uri = self._tracking_uri or self._project_uri or get_tracking_uri()
+        return normalize_tracking_uri(uri)
 
     def load(self) -> Any:
         trust, rest = _split_load_args(self._load_args)

@@ -133,7 +133,7 @@ class TiffinHook:
         for spec in specs:
             check_persisted(spec, _persisted_in(catalog))
         names = run_params.get("pipeline_names") or ["__default__"]
-        datasets = _logging_datasets(pipeline, catalog)
+        datasets = _logging_datasets(pipeline, catalog, config.tracking_uri)
         if all(name in config.disable_pipelines for name in names):
             for dataset in datasets:
                 dataset.set_logging(False)
@@ -220,10 +220,14 @@ def _end(run: _Run, status: str) -> None:
         run.client.tracking.update_run_status(run.run_id, status, int(time.time() * 1000))
 
 
-def _logging_datasets(pipeline: Any, catalog: Any) -> list[RunBound]:
+def _logging_datasets(pipeline: Any, catalog: Any, tracking_uri: str) -> list[RunBound]:
+    """The pipeline's datasets that log into the run; readers of the registry get the store."""
     found = []
     for name in sorted(pipeline.datasets()):
         dataset = catalog.get(name)
+        use_store = getattr(dataset, "use_store", None)
+        if use_store is not None:
+            use_store(tracking_uri)
         if isinstance(dataset, RunBound):
             setter = getattr(dataset, "set_default_name", None)
             if setter is not None:
