@@ -19,6 +19,7 @@ __all__ = [
     "__version__",
     "active_run",
     "end_run",
+    "evaluate",
     "get_tracking_uri",
     "infer_signature",
     "log_artifact",
@@ -40,7 +41,7 @@ __all__ = [
     "start_run",
 ]
 
-_TRACKING = frozenset(__all__) - {"__version__", "infer_signature", "pyfunc", "sklearn"}
+_TRACKING = frozenset(__all__) - {"__version__", "evaluate", "infer_signature", "pyfunc", "sklearn"}
 
 __version__ = "0.1.0"
 
@@ -52,6 +53,8 @@ def __getattr__(name: str) -> Any:
         return importlib.import_module(_SUBMODULES[name])
     if name in _TRACKING:
         return getattr(importlib.import_module("tiffin.tracking"), name)
+    if name == "evaluate":
+        return importlib.import_module("tiffin.evaluation").evaluate
     if name == "infer_signature":
         return importlib.import_module("tiffin.format.infer").infer_signature
     raise AttributeError(f"module 'tiffin' has no attribute {name!r}")

@@ -26,6 +26,7 @@ __all__ = [
     "SchemaError",
     "TiffinError",
     "UntrustedModelError",
+    "ValidationError",
 ]
 
 
@@ -79,6 +80,16 @@ class UntrustedModelError(TiffinError):
     """Loading would run code from the model and nobody said it may."""
 
     error_code = "PERMISSION_DENIED"
+
+
+class ValidationError(TiffinError):
+    """A model evaluated below its thresholds; the message lists every failing metric.
+
+    CI pipelines use it to gate a registration: ``tiffin models evaluate --threshold f1=0.8``
+    exits non-zero with it.
+    """
+
+    error_code = "INVALID_STATE"
 
 
 class MissingDependencyError(TiffinError, ImportError):

@@ -15,6 +15,7 @@ import click
 
 from tiffin import __version__
 from tiffin.cli.db import db
+from tiffin.cli.evaluate import evaluate_command
 from tiffin.cli.models import models
 from tiffin.cli.registry import add_registry_commands
 from tiffin.cli.runs import runs
@@ -26,6 +27,7 @@ from tiffin.errors import (
     SchemaError,
     TiffinError,
     UntrustedModelError,
+    ValidationError,
 )
 
 __all__ = ["EXIT_CODES", "cli", "main"]
@@ -37,6 +39,7 @@ EXIT_CODES: dict[type[TiffinError], int] = {
     IntegrityError: 5,
     UntrustedModelError: 6,
     ConflictError: 7,
+    ValidationError: 8,
 }
 
 
@@ -48,6 +51,7 @@ def cli() -> None:
 
 add_registry_commands(models)
 models.add_command(serve_command)
+models.add_command(evaluate_command)
 cli.add_command(models)
 cli.add_command(multi_serve_command)
 cli.add_command(runs)

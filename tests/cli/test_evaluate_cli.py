@@ -1,0 +1,67 @@
+"""``tiffin models evaluate``: a table or JSON, plots written, exit 8 when a threshold fails."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from sklearn.metrics import accuracy_score
+
+import tiffin.sklearn
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tiffin", "models", "evaluate", *args],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def labelled(
+    tmp_path_factory: pytest.TempPathFactory, logreg: Any, frame: pd.DataFrame, target: Any
+) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("evaluate-cli")
+    tiffin.sklearn.save_model(logreg, root / "m", input_example=frame.head(2))
+    frame.assign(label=target).to_parquet(root / "holdout.parquet")
+    return root / "m", root / "holdout.parquet"
+
+
+def test_prints_metrics_as_json_and_writes_the_plots(
+    labelled: tuple[Path, Path], logreg: Any, frame: pd.DataFrame, target: Any, tmp_path: Path
+) -> None:
+    model, data = labelled
+    result = _run("-m", str(model), "-i", str(data), "--target", "label", "--json",
+                  "-o", str(tmp_path), "--threshold", "accuracy=0.5")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["metrics"]["accuracy"] == pytest.approx(
+        accuracy_score(target, logreg.predict(frame))
+    )
+    assert report["passed"] is True
+    assert sorted(Path(p).name for p in report["artifacts"].values()) == [
+        "confusion_matrix.png", "precision_recall_curve.png", "roc_curve.png",
+    ]  # fmt: skip
+
+
+def test_a_failed_threshold_prints_the_table_and_exits_8(labelled: tuple[Path, Path]) -> None:
+    model, data = labelled
+    result = _run("-m", str(model), "-i", str(data), "--target", "label", "--no-plots",
+                  "--threshold", "accuracy=0.9999", "--threshold", "log_loss=0.0001")  # fmt: skip
+    assert result.returncode == 8
+    assert "Evaluation" in result.stdout and "accuracy" in result.stdout
+    assert "failed 2 validation check(s)" in result.stderr
+    assert "below the threshold 0.9999" in result.stderr
+
+
+def test_bad_threshold_and_missing_target_column(labelled: tuple[Path, Path]) -> None:
+    model, data = labelled
+    bad = _run("-m", str(model), "-i", str(data), "--target", "label", "--threshold", "f1")
+    assert bad.returncode == 2 and "NAME=VALUE" in bad.stderr
+    missing = _run("-m", str(model), "-i", str(data), "--target", "nope")
+    assert missing.returncode == 4 and "target column 'nope'" in missing.stderr
