@@ -23,6 +23,7 @@ SCRIPTS = (
     "serve",
     "bench_batch_predict",
     "kedro",
+    "bench_evaluate",
 )
 
 

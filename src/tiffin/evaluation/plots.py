@@ -36,8 +36,9 @@ def _figure() -> Any:
     return figure
 
 
-def _save(figure: Any, path: Path) -> Path:
-    figure.tight_layout()
+def _save(figure: Any, path: Path, *, left: float = 0.12, bottom: float = 0.12) -> Path:
+    # Fixed margins, not tight_layout(): that draws every figure twice (~50 ms each).
+    figure.subplots_adjust(left=left, bottom=bottom, right=0.95, top=0.92)
     figure.savefig(path, format="png", dpi=_DPI, metadata={"Software": None})
     return path
 
@@ -99,7 +100,7 @@ def _confusion(
         for (i, j), count in np.ndenumerate(matrix):
             color = "white" if count > threshold else "black"
             ax.text(j, i, str(count), ha="center", va="center", color=color, fontsize="small")
-    return _save(figure, out_dir / "confusion_matrix.png")
+    return _save(figure, out_dir / "confusion_matrix.png", left=0.2, bottom=0.22)
 
 
 def _sample(n: int) -> np.ndarray:
