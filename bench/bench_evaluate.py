@@ -140,7 +140,10 @@ def _mlflow_once(kind: str, est: Any, frame: Any, y: Any, root: Path) -> float:
     import mlflow.sklearn
 
     mlflow.set_tracking_uri(f"sqlite:///{root / 'mlflow.db'}")
-    with mlflow.start_run():
+    experiment = mlflow.get_experiment_by_name("bench") or mlflow.get_experiment(
+        mlflow.create_experiment("bench", artifact_location=(root / "mlartifacts").as_uri())
+    )  # artifacts in the temporary directory, not ./mlruns
+    with mlflow.start_run(experiment_id=experiment.experiment_id):
         info = mlflow.sklearn.log_model(est, name=kind, pip_requirements=["scikit-learn"])
         start = time.perf_counter()
         mlflow.models.evaluate(
