@@ -1,4 +1,4 @@
-"""Quickstart: train, save, log, register, alias, load back by alias, predict; then serve.
+"""Quickstart: train, save, log, evaluate, register, alias, load by alias, predict; then serve.
 
 Run it with ``make demo``. Everything goes under ``demo-output/`` (removed first): the model
 directory, the embedded SQLite tracking store and the run artifacts.
@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
 
 import tiffin
 import tiffin.pyfunc
@@ -37,7 +38,10 @@ def main() -> None:
     iris = load_iris(as_frame=True)
     X: pd.DataFrame = iris.data
     X.columns = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
-    model = LogisticRegression(max_iter=500).fit(X, iris.target)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, iris.target, test_size=0.3, random_state=0, stratify=iris.target
+    )
+    model = LogisticRegression(max_iter=500).fit(X_train, y_train)
     signature = tiffin.infer_signature(X, model.predict(X))
 
     t0 = time.perf_counter()
@@ -46,14 +50,21 @@ def main() -> None:
 
     with tiffin.start_run(run_name="quickstart") as run:
         tiffin.log_params({"max_iter": 500})
-        tiffin.log_metric("train_accuracy", float(model.score(X, iris.target)))
-        info = tiffin.sklearn.log_model(
-            model, name="model", registered_model_name="iris", signature=signature
+        info = tiffin.sklearn.log_model(model, name="model", signature=signature)
+        # held-out metrics and plots, logged into the run; below f1 0.9 this raises
+        # ValidationError and the model is never registered (a CI gate in one call)
+        result = tiffin.evaluate(
+            info.model_uri,
+            X_test.assign(species=y_test),
+            targets="species",
+            validation_thresholds={"f1": 0.9},
+            output_dir=OUT / "evaluation",
         )
-    print(
-        f"logged in run {run.info.run_id}, registered iris version {info.registered_model_version}"
-    )
-    tiffin.Client().set_registered_model_alias("iris", "champion", info.registered_model_version)
+    print("held-out evaluation:", {k: round(v, 3) for k, v in result.metrics.items()})
+    print("plots:", ", ".join(sorted(p.name for p in result.artifacts.values())))
+    version = tiffin.register_model(info.model_uri, "iris")
+    print(f"logged in run {run.info.run_id}, registered iris version {version.version}")
+    tiffin.Client().set_registered_model_alias("iris", "champion", version.version)
 
     loaded = tiffin.pyfunc.load_model("models:/iris@champion")  # verified against the registry
     print("signature inputs:", loaded.signature.inputs if loaded.signature else None)
