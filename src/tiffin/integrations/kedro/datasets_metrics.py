@@ -83,8 +83,13 @@ class _Named(RunBound):
         """
         self._default_name = name
 
+    @property
+    def key(self) -> str | None:
+        """The metric's key: the catalog's, else the entry name the hook gave, else None."""
+        return self._name if self._name is not None else self._default_name
+
     def _require_name(self) -> str:
-        name = self._name if self._name is not None else self._default_name
+        name = self.key
         if name is None:
             raise DatasetError(
                 f"{type(self).__name__}: no metric {self._what}; set {self._what}: in the "
@@ -141,11 +146,6 @@ class MetricDataset(_Named, AbstractDataset[float, float]):
         self._save_args = _args("MetricDataset save_args", save_args, ("mode", "step", "timestamp"))
         _choice("MetricDataset save_args.mode", self._mode, ("overwrite", "append"))
         self.metadata = metadata
-
-    @property
-    def key(self) -> str | None:
-        """The metric's key: the catalog's, else the entry name the hook gave, else None."""
-        return self._name if self._name is not None else self._default_name
 
     @property
     def _mode(self) -> str:
@@ -281,11 +281,6 @@ class MetricHistoryDataset(_Named, AbstractDataset[Any, Any]):
         self.metadata = metadata
 
     @property
-    def key(self) -> str | None:
-        """The metric's key: the catalog's, else the entry name the hook gave, else None."""
-        return self._name if self._name is not None else self._default_name
-
-    @property
     def _load_mode(self) -> str:
         return str(self._load_args.get("mode", "list"))
 
@@ -389,7 +384,7 @@ class MetricsDataset(_Named, AbstractDataset[Any, Any]):
     @property
     def prefix(self) -> str | None:
         """The key prefix: the catalog's, else the entry name the hook gave, else None."""
-        return self._name if self._name is not None else self._default_name
+        return self.key
 
     def _key(self, name: str) -> str:
         prefix = self._require_name()
