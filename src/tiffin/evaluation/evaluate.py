@@ -172,6 +172,11 @@ def evaluate(
 
     if model_type not in MODEL_TYPES:
         raise SchemaError(f"model_type is {model_type!r}; expected one of {MODEL_TYPES}")
+    from tiffin.plugins import import_optional
+
+    import_optional("sklearn.metrics", "evaluate")  # a clear "pip install tiffin[evaluate]"
+    if plots:
+        import_optional("matplotlib", "evaluate")
     chosen = [evaluators] if isinstance(evaluators, str) else list(evaluators or EVALUATORS)
     if set(chosen) - set(EVALUATORS):
         raise SchemaError(f"unknown evaluators {sorted(set(chosen) - set(EVALUATORS))}")
