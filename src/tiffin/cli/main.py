@@ -17,6 +17,7 @@ from tiffin import __version__
 from tiffin.cli.db import db
 from tiffin.cli.evaluate import evaluate_command
 from tiffin.cli.models import models
+from tiffin.cli.pack import pack_command, unpack_command
 from tiffin.cli.registry import add_registry_commands
 from tiffin.cli.runs import runs
 from tiffin.cli.serve import multi_serve_command, serve_command
@@ -51,6 +52,8 @@ def cli() -> None:
 
 add_registry_commands(models)
 models.add_command(serve_command)
+models.add_command(pack_command)
+models.add_command(unpack_command)
 models.add_command(evaluate_command)
 cli.add_command(models)
 cli.add_command(multi_serve_command)

@@ -34,6 +34,8 @@ PYFUNC = "python_function"
 def resolve_local_path(model_uri: str | Path) -> Path:
     """A local directory for a path or ``file://`` URI; other schemes are not handled here.
 
+    A single-file model (``model.tiffin``) is unpacked safely and its directory returned.
+
     Example:
         >>> resolve_local_path("file:///tmp/m")
         PosixPath('/tmp/m')
@@ -49,7 +51,18 @@ def resolve_local_path(model_uri: str | Path) -> Path:
     path = Path(text).expanduser()
     if not path.exists():
         raise NotFoundError(f"no model at {path}")
-    return path
+    return _unpacked(path)
+
+
+def _unpacked(path: Path) -> Path:
+    """A ``.tiffin`` file (or any zip) becomes its verified, cached directory; see
+    :mod:`tiffin.format.archive_cache`. Directories are returned as they are."""
+    if not path.is_file():
+        return path
+    from tiffin.format.archive import is_archive
+    from tiffin.format.archive_cache import unpack_cached
+
+    return unpack_cached(path) if is_archive(path) else path
 
 
 def resolve_model(model_uri: str | Path) -> tuple[Path, str | None]:
@@ -65,7 +78,7 @@ def resolve_model(model_uri: str | Path) -> tuple[Path, str | None]:
         from tiffin.store.tracking_uri import get_tracking_uri
 
         resolved = resolve_model_uri(text, get_tracking_uri())
-        return resolved.path, resolved.digest
+        return _unpacked(resolved.path), resolved.digest
     return resolve_local_path(model_uri), None
 
 
@@ -78,7 +91,8 @@ def load_model(
     """Load any model with a ``python_function`` flavor.
 
     Args:
-        model_uri: a local path, ``file://``, ``runs:/<run_id>/<path>``,
+        model_uri: a local path (a directory or a ``.tiffin`` file), ``file://``,
+            ``runs:/<run_id>/<path>``,
             ``models:/<name>/<version>``, ``models:/<name>@<alias>`` or ``models:/<name>/latest``.
         trust: allow content that runs code when loaded (pickles, ``code/``, unknown loaders).
             Only pass it for models whose origin you trust. A ``models:/`` model whose files

@@ -82,11 +82,13 @@ def default_name(model_uri: str) -> str:
     Example:
         >>> default_name("models:/iris@champion"), default_name("/tmp/models/churn/")
         ('iris', 'churn')
+        >>> default_name("dist/churn.tiffin")
+        'churn'
     """
     if model_uri.startswith("models:/"):
         rest = model_uri[len("models:/") :]
         return re.split(r"[@/]", rest, maxsplit=1)[0]
-    name = Path(model_uri.removeprefix("file://").rstrip("/")).name
+    name = Path(model_uri.removeprefix("file://").rstrip("/")).name.removesuffix(".tiffin")
     return name if _NAME.match(name) else "model"
 
 
