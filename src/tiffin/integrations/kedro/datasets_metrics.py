@@ -105,7 +105,31 @@ class _Named(RunBound):
             raise DatasetError(str(e)) from e
 
 
-class MetricDataset(_Named, AbstractDataset[float, float]):
+class _OneMetric(_Named):
+    """What the single-key datasets share: existence and description."""
+
+    _load_args: dict[str, Any]
+    _save_args: dict[str, Any]
+
+    def _exists(self) -> bool:
+        try:
+            target = self._target()
+            key = self._require_name()
+            return bool(_store(target.tracking_uri).get_metric_history(target.run_id, key))
+        except (DatasetError, NotFoundError):
+            return False
+
+    def _describe(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "run_id": self.run_id,
+            "tracking_uri": self.tracking_uri,
+            "load_args": self._load_args,
+            "save_args": self._save_args,
+        }
+
+
+class MetricDataset(_OneMetric, AbstractDataset[float, float]):
     """One metric of a run: save a number, load the latest value.
 
     The step of a save is ``save_args.step`` when given; else ``save_args.mode`` decides:
@@ -179,23 +203,6 @@ class MetricDataset(_Named, AbstractDataset[float, float]):
             raise DatasetError(f"run {target.run_id!r} has no value of metric {key!r}{at}")
         return float(history[-1].value)
 
-    def _exists(self) -> bool:
-        try:
-            target = self._target()
-            key = self._require_name()
-            return bool(_store(target.tracking_uri).get_metric_history(target.run_id, key))
-        except (DatasetError, NotFoundError):
-            return False
-
-    def _describe(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "run_id": self.run_id,
-            "tracking_uri": self.tracking_uri,
-            "load_args": self._load_args,
-            "save_args": self._save_args,
-        }
-
 
 def _step(value: Any, key: str) -> int:
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
@@ -234,7 +241,7 @@ def _history_points(data: Any, mode: str, key: str, stamp: Any) -> list[Any]:
     return points
 
 
-class MetricHistoryDataset(_Named, AbstractDataset[Any, Any]):
+class MetricHistoryDataset(_OneMetric, AbstractDataset[Any, Any]):
     """All the values of one metric, by step, saved and loaded as a list or a dict.
 
     Shapes (``save_args.mode``, inferred from the data when not given; ``load_args.mode``,
@@ -304,23 +311,6 @@ class MetricHistoryDataset(_Named, AbstractDataset[Any, Any]):
             return [{"step": m.step, "value": m.value, "timestamp": m.timestamp} for m in history]
         by_step = {m.step: m.value for m in history}  # ordered by step; the latest per step wins
         return by_step if self._load_mode == "dict" else list(by_step.values())
-
-    def _exists(self) -> bool:
-        try:
-            target = self._target()
-            key = self._require_name()
-            return bool(_store(target.tracking_uri).get_metric_history(target.run_id, key))
-        except (DatasetError, NotFoundError):
-            return False
-
-    def _describe(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "run_id": self.run_id,
-            "tracking_uri": self.tracking_uri,
-            "load_args": self._load_args,
-            "save_args": self._save_args,
-        }
 
 
 def _named_points(name: str, key: str, spec: Any, stamp: int) -> list[Any]:
