@@ -40,17 +40,15 @@ def _race(args: list[list[str]], timeout: float = 120) -> list[Any]:
             assert proc.stdin is not None
             proc.stdin.write("go\n")
             proc.stdin.flush()
-        results = []
-        for proc in procs:
-            out, err = proc.communicate(timeout=timeout)
-            assert proc.returncode == 0, err
-            results.append(json.loads(out))
-        return results
+        finished = [(proc.communicate(timeout=timeout), proc.returncode) for proc in procs]
+        for (_, err), code in finished:
+            assert code == 0, err
+        return [json.loads(out) for (out, _), _ in finished]
     finally:
-        for proc in procs:
+        for proc in procs:  # pipes closed here too, or a failed run leaks them into later tests
             if proc.poll() is None:
                 proc.kill()
-                proc.wait()
+            proc.communicate()
 
 
 def _threads(count: int, work: Callable[[int], Any]) -> tuple[list[Any], list[BaseException]]:
