@@ -89,11 +89,9 @@ def _registry() -> Any:
 
 def set_experiment(name: str) -> str:
     """Make ``name`` the experiment new runs go to (created if missing); returns its id."""
-    store = _tracking()
-    exp = store.get_experiment_by_name(name)
-    exp_id = exp.experiment_id if exp is not None else store.create_experiment(name)
-    _experiment[get_tracking_uri()] = str(exp_id)
-    return str(exp_id)
+    exp_id: str = _tracking().experiment_id_for(name)
+    _experiment[get_tracking_uri()] = exp_id
+    return exp_id
 
 
 @contextmanager

@@ -78,7 +78,7 @@ def modelify(
 
     from tiffin.integrations.kedro.hook import load_project_config
     from tiffin.integrations.kedro.model_logging import log_pipeline_model
-    from tiffin.integrations.kedro.pairing import PipelineModelSpec, _outputs
+    from tiffin.integrations.kedro.pairing import PipelineModelSpec, output_names_of
     from tiffin.tracking import Client
 
     with _session(metadata, env) as session:
@@ -93,19 +93,16 @@ def modelify(
             training=inference,
             inference=inference,
             input_names=list(input_names),
-            output_names=_outputs(inference, list(output_names) or None),
+            output_names=output_names_of(inference, list(output_names) or None),
             name=name,
             registered_model_name=registered_model_name,
             alias=alias,
         )
         client = Client(config.tracking_uri)
-        experiment = client.tracking.get_experiment_by_name(config.experiment)
-        experiment_id = (
-            experiment.experiment_id
-            if experiment is not None
-            else client.tracking.create_experiment(config.experiment)
+        run = client.tracking.create_run(
+            client.tracking.experiment_id_for(config.experiment),
+            run_name=f"modelify {pipeline_name}",
         )
-        run = client.tracking.create_run(experiment_id, run_name=f"modelify {pipeline_name}")
         try:
             info = log_pipeline_model(client, run.info.run_id, spec, context.catalog)
         except BaseException:

@@ -170,16 +170,7 @@ def evaluate(
     from tiffin.evaluation.data import split_targets
     from tiffin.evaluation.thresholds import check, failures
 
-    if model_type not in MODEL_TYPES:
-        raise SchemaError(f"model_type is {model_type!r}; expected one of {MODEL_TYPES}")
-    from tiffin.plugins import import_optional
-
-    import_optional("sklearn.metrics", "evaluate")  # a clear "pip install tiffin[evaluate]"
-    if plots:
-        import_optional("matplotlib", "evaluate")
-    chosen = [evaluators] if isinstance(evaluators, str) else list(evaluators or EVALUATORS)
-    if set(chosen) - set(EVALUATORS):
-        raise SchemaError(f"unknown evaluators {sorted(set(chosen) - set(EVALUATORS))}")
+    _check_arguments(model_type, evaluators, plots)
     features, target_values = split_targets(data, targets)
     loaded = _as_model(model, trust)
     pred = _predict(loaded, features, params, proba=model_type == "classifier")
@@ -203,6 +194,19 @@ def evaluate(
         e.result = result  # type: ignore[attr-defined]  # the figures, for the caller's report
         raise
     return result
+
+
+def _check_arguments(model_type: str, evaluators: str | Sequence[str] | None, plots: bool) -> None:
+    from tiffin.plugins import import_optional
+
+    if model_type not in MODEL_TYPES:
+        raise SchemaError(f"model_type is {model_type!r}; expected one of {MODEL_TYPES}")
+    chosen = [evaluators] if isinstance(evaluators, str) else list(evaluators or EVALUATORS)
+    if set(chosen) - set(EVALUATORS):
+        raise SchemaError(f"unknown evaluators {sorted(set(chosen) - set(EVALUATORS))}")
+    import_optional("sklearn.metrics", "evaluate")  # a clear "pip install tiffin[evaluate]"
+    if plots:
+        import_optional("matplotlib", "evaluate")
 
 
 def _plots(

@@ -127,6 +127,16 @@ class TrackingStore:
         clean = experiment_name(name)
         return db.read(self.engine, lambda conn: get_experiment(conn, experiments.c.name == clean))
 
+    def experiment_id_for(self, name: str) -> str:
+        """The id of the experiment called ``name``, created if it does not exist yet.
+
+        Example:
+            >>> store.experiment_id_for("churn")  # doctest: +SKIP
+            '1'
+        """
+        found = self.get_experiment_by_name(name)
+        return str(found.experiment_id) if found is not None else self.create_experiment(name)
+
     def list_experiments(self, include_deleted: bool = False) -> list[Experiment]:
         """Every experiment, by id.
 

@@ -16,7 +16,7 @@ Example:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -32,23 +32,24 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
 
 
-def _config_of(catalog: Any, name: str) -> dict[str, Any]:
-    # Materialised first, so the config is the dataset's full one whether or not this run used
+def _configs_of(catalog: Any, names: Sequence[str]) -> dict[str, dict[str, Any]]:
+    # Materialised first, so each config is the dataset's full one whether or not this run used
     # it (a lazy entry reports the YAML as written): the hook and modelify then write the same.
-    catalog[name]
-    config = catalog.to_config()[0].get(name)
-    if config is None:
-        raise PipelineModelError(f"artifact {name!r}: the catalog keeps it only in memory")
-    return dict(config)
+    for name in names:
+        catalog[name]
+    configs = catalog.to_config()[0]  # one pass over the catalog, not one per artifact
+    transient = [n for n in names if n not in configs]
+    if transient:
+        raise PipelineModelError(f"artifacts {transient}: the catalog keeps them only in memory")
+    return {name: dict(configs[name]) for name in names}
 
 
-def ship_artifacts(model_dir: Path, names: Iterable[str], catalog: Any) -> dict[str, Any]:
+def ship_artifacts(model_dir: Path, names: Sequence[str], catalog: Any) -> dict[str, Any]:
     """Save each artifact into ``model_dir/artifacts/<name>/``; return their configs."""
     from kedro.io import AbstractDataset
 
     shipped: dict[str, Any] = {}
-    for name in names:
-        config = _config_of(catalog, name)
+    for name, config in _configs_of(catalog, names).items():
         source = config.get("filepath")
         if not isinstance(source, str):
             raise PipelineModelError(

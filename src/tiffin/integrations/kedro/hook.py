@@ -157,14 +157,10 @@ class TiffinHook:
         if reused:
             client.tracking.get_run(reused)  # NotFoundError names the id if it is wrong
             return _Run(client, reused, owned=False)
-        experiment = client.tracking.get_experiment_by_name(config.experiment)
-        experiment_id = (
-            experiment.experiment_id
-            if experiment is not None
-            else client.tracking.create_experiment(config.experiment)
-        )
         run = client.tracking.create_run(
-            experiment_id, run_name=config.run_name or "+".join(names), tags=_tags(run_params)
+            client.tracking.experiment_id_for(config.experiment),
+            run_name=config.run_name or "+".join(names),
+            tags=_tags(run_params),
         )
         return _Run(client, run.info.run_id, owned=True)
 

@@ -38,6 +38,7 @@ from tiffin.integrations.kedro.graph import InferenceGraph, data_name
 __all__ = [
     "PipelineModelSpec",
     "check_persisted",
+    "output_names_of",
     "pairings_in",
     "pipeline_ml_factory",
     "set_registration_catalog",
@@ -147,7 +148,7 @@ def pipeline_ml_factory(
         training=training,
         inference=inference,
         input_names=[data_name(n) for n in inputs],
-        output_names=_outputs(inference, output_name),
+        output_names=output_names_of(inference, output_name),
         name=str(extra.get("name", name)),
         registered_model_name=extra.get("registered_model_name", registered_model_name),
         alias=alias,
@@ -168,7 +169,13 @@ def pipeline_ml_factory(
     return training
 
 
-def _outputs(inference: Any, output_name: str | Sequence[str] | None) -> list[str]:
+def output_names_of(inference: Any, output_name: str | Sequence[str] | None) -> list[str]:
+    """What predict returns: the named outputs (checked), else every terminal output.
+
+    Example:
+        >>> output_names_of(inference, None)  # doctest: +SKIP
+        ['predicted_labels']
+    """
     terminal = [data_name(o) for o in sorted(inference.outputs())]
     if output_name is None:
         if not terminal:

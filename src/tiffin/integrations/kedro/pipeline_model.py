@@ -180,7 +180,7 @@ def save_pipeline_model(
     """
     from tiffin.format.atomic import atomic_directory
     from tiffin.integrations.kedro.artifacts import load_artifacts, ship_artifacts
-    from tiffin.pyfunc.save import SaveOptions, finish_model, python_version
+    from tiffin.pyfunc.save import SaveOptions, finish_model
 
     graph = InferenceGraph.from_pipeline(inference)
     inputs = [data_name(n) for n in input_names]
@@ -194,31 +194,7 @@ def save_pipeline_model(
         packages = list(code_packages) if code_packages is not None else _project_packages(graph)
         for package in packages:
             _copy_package(package, tmp / "code")
-        import yaml
-
-        spec = {
-            "kedro_version": _version("kedro"),
-            "inputs": inputs,
-            "outputs": outputs,
-            "nodes": graph.to_list(),
-            "artifacts": shipped,
-            "params": params,
-        }
-        (tmp / PIPELINE_FILE).write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
-        mlmodel = MLModel.new()
-        mlmodel.add_flavor(
-            "python_function",
-            loader_module=LOADER_MODULE,
-            python_version=python_version(),
-            **({"code": "code"} if packages else {}),
-        )
-        mlmodel.add_flavor(
-            FLAVOR_NAME,
-            pipeline=PIPELINE_FILE,
-            kedro_version=_version("kedro"),
-            kedro_datasets_version=_version("kedro-datasets"),
-            code_packages=packages,
-        )
+        mlmodel = _write_pipeline(tmp, graph, inputs, outputs, shipped, params, packages)
         # the shipped copies, loaded back: proves they load before the model is published
         loaded = load_artifacts(tmp, {data_name(k): v for k, v in shipped.items()})
         predictor = PipelinePredictor(graph, loaded, params, inputs, outputs)
@@ -237,6 +213,46 @@ def save_pipeline_model(
             defaults=_default_requirements(shipped),
             inferred=_inferred(predictor, packages),
         )
+
+
+def _write_pipeline(
+    tmp: Path,
+    graph: InferenceGraph,
+    inputs: list[str],
+    outputs: list[str],
+    shipped: Mapping[str, Any],
+    params: Mapping[str, Any],
+    packages: Sequence[str],
+) -> MLModel:
+    """``pipeline.yml`` written; the MLmodel's two flavor blocks returned (not yet saved)."""
+    import yaml
+
+    from tiffin.pyfunc.save import python_version
+
+    spec = {
+        "kedro_version": _version("kedro"),
+        "inputs": inputs,
+        "outputs": outputs,
+        "nodes": graph.to_list(),
+        "artifacts": dict(shipped),
+        "params": dict(params),
+    }
+    (tmp / PIPELINE_FILE).write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    mlmodel = MLModel.new()
+    mlmodel.add_flavor(
+        "python_function",
+        loader_module=LOADER_MODULE,
+        python_version=python_version(),
+        **({"code": "code"} if packages else {}),
+    )
+    mlmodel.add_flavor(
+        FLAVOR_NAME,
+        pipeline=PIPELINE_FILE,
+        kedro_version=spec["kedro_version"],
+        kedro_datasets_version=_version("kedro-datasets"),
+        code_packages=list(packages),
+    )
+    return mlmodel
 
 
 def _catalog_names(inference: Any, names: Sequence[str]) -> list[str]:
@@ -276,24 +292,18 @@ def _sample(catalog: Any, inputs: Sequence[str], rows: int) -> Any:
 
 
 def _signature(predictor: PipelinePredictor, example: Any, params: Mapping[str, Any]) -> Any:
+    """Inputs and outputs from running the pipeline on ``example``; params with defaults."""
     from tiffin.format.infer import infer_params_schema, infer_schema
     from tiffin.format.schema import Signature
 
-    if example is None:
-        return Signature(inputs=None, outputs=None, params=_params_schema(params))
-    output = predictor.predict(example)
-    single = len(predictor.input_names) == 1
+    single = example is not None and len(predictor.input_names) == 1
     return Signature(
         inputs=_try(infer_schema, example, "input") if single else None,
-        outputs=_try(infer_schema, output, "output"),
+        outputs=_try(infer_schema, predictor.predict(example), "output")
+        if example is not None
+        else None,
         params=infer_params_schema(params) if params else None,
     )
-
-
-def _params_schema(params: Mapping[str, Any]) -> Any:
-    from tiffin.format.infer import infer_params_schema
-
-    return infer_params_schema(params) if params else None
 
 
 def _try(infer: Any, value: Any, part: str) -> Any:
