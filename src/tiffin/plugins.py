@@ -22,7 +22,15 @@ from types import ModuleType
 
 from tiffin.errors import MissingDependencyError, NotFoundError
 
-__all__ = ["CODE_LOADERS", "FLAVORS", "LOADERS", "flavor_module", "import_optional", "loader_for"]
+__all__ = [
+    "CODE_LOADERS",
+    "FLAVORS",
+    "LOADERS",
+    "flavor_module",
+    "flavor_path",
+    "import_optional",
+    "loader_for",
+]
 
 #: flavor name -> module implementing save_model/load_model/_load_pyfunc
 FLAVORS: dict[str, str] = {
@@ -61,6 +69,16 @@ def loader_for(loader_module: str) -> str | None:
     return _entry_points().get(loader_module)
 
 
+def flavor_path(name: str) -> str | None:
+    """The dotted module of a registered flavor (ours or an entry point's), or None.
+
+    Example:
+        >>> flavor_path("sklearn")
+        'tiffin.flavors.sklearn'
+    """
+    return FLAVORS.get(name) or _entry_points().get(name)
+
+
 def flavor_module(name: str) -> ModuleType:
     """Import the module of a registered flavor (ours or an entry point's) by flavor name.
 
@@ -68,7 +86,7 @@ def flavor_module(name: str) -> ModuleType:
         >>> flavor_module("sklearn").FLAVOR_NAME
         'sklearn'
     """
-    path = FLAVORS.get(name) or _entry_points().get(name)
+    path = flavor_path(name)
     if path is None:
         known = sorted(FLAVORS) + sorted(_entry_points())
         raise NotFoundError(f"unknown flavor {name!r}; known flavors: {known}")

@@ -46,7 +46,7 @@ def test_gzipped_pickle_with_innocent_name_is_refused(tmp_path: Path) -> None:
     payload = gzip.compress(pickle.dumps(_TouchOnLoad(marker)))
     model = _pyfunc_dir(tmp_path / "m", b"{}", python_model_compression="gzip")
     (model / "weights.json").write_bytes(payload)
-    with pytest.raises(UntrustedModelError, match="weights.json: compressed pickle"):
+    with pytest.raises(UntrustedModelError, match="weights.json: gzip-compressed pickle"):
         tiffin.pyfunc.load_model(model)
     assert not marker.exists()
 

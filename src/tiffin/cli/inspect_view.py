@@ -1,7 +1,7 @@
 """What ``tiffin models inspect`` shows: gathered as data, then drawn as rich tables.
 
 Inspection never deserializes the model, so it is safe on any directory: it reads the MLmodel,
-lists files, checks the manifest and sniffs for code-executing content.
+lists files, checks the manifest and asks the trust gate what loading would run.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ __all__ = ["describe", "render"]
 
 def describe(model_uri: str) -> dict[str, Any]:
     """A JSON-ready description of the model at ``model_uri``."""
-    from tiffin.errors import IntegrityError
+    from tiffin.errors import FormatError, IntegrityError
     from tiffin.format.manifest import scan_files, verify_manifest
     from tiffin.format.mlmodel import MLModel
-    from tiffin.format.sniff import find_code_files
     from tiffin.pyfunc.load import resolve_model
+    from tiffin.pyfunc.trust import code_reasons
 
     model_dir, digest = resolve_model(model_uri)
     mlmodel = MLModel.load(model_dir)
@@ -27,6 +27,10 @@ def describe(model_uri: str) -> dict[str, Any]:
     except IntegrityError as e:
         state = f"FAILED: {e}"
     files = scan_files(model_dir)  # again: a failed verification returns no file list
+    try:  # what the gate would say: the loaders' own answer as well as the file contents
+        runs_code = code_reasons(model_dir, mlmodel, files)
+    except FormatError as e:
+        runs_code = {"MLmodel": str(e)}
     sig = mlmodel.signature
     return {
         "path": str(model_dir),
@@ -38,7 +42,7 @@ def describe(model_uri: str) -> dict[str, Any]:
         },
         "files": {rel: (model_dir / rel).stat().st_size for rel in files},
         "manifest": state,
-        "runs_code": find_code_files(model_dir, files),
+        "runs_code": runs_code,
     }
 
 

@@ -21,19 +21,22 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from tiffin import plugins
 from tiffin.errors import FormatError, NotFoundError
 from tiffin.format.atomic import atomic_directory
 from tiffin.format.mlmodel import MLModel
+from tiffin.format.model_paths import inside_model
 from tiffin.format.schema import Signature
 from tiffin.plugins import import_optional
 from tiffin.pyfunc.load import resolve_model
 from tiffin.pyfunc.python_model import copy_code_paths
 from tiffin.pyfunc.save import SaveOptions, finish_model, python_version
-from tiffin.pyfunc.trust import check_trust
+from tiffin.pyfunc.trust import TrustDecision, check_trust
 
 __all__ = [
     "FLAVOR_NAME",
     "SERIALIZATION_FORMATS",
+    "code_on_load",
     "get_default_pip_requirements",
     "load_model",
     "log_model",
@@ -172,24 +175,56 @@ def _infer(model: Any) -> list[str]:
     return infer_requirements(model)
 
 
-def _model_file(model_dir: Path, mlmodel: MLModel) -> tuple[Path, str]:
+def _model_name(mlmodel: MLModel) -> tuple[str | None, str]:
+    """The model file the MLmodel names and its serialization format, as the loader reads them
+    (a missing format is MLflow's old default, pickle)."""
     conf = mlmodel.flavors.get(FLAVOR_NAME, {})
     pyfunc = mlmodel.flavors.get("python_function", {})
     name = conf.get("pickled_model") or pyfunc.get("model_path") or pyfunc.get("data")
+    return (str(name) if name else None), str(conf.get("serialization_format") or "pickle")
+
+
+def _model_file(model_dir: Path, mlmodel: MLModel) -> tuple[Path, str]:
+    name, fmt = _model_name(mlmodel)
     if not name:
         raise FormatError(f"{model_dir}: the MLmodel does not say which file holds the model")
-    file = model_dir / str(name)
+    file = inside_model(model_dir, name, "the scikit-learn model file")
     if not file.is_file():
         raise NotFoundError(f"{file}: the model file named in the MLmodel is missing")
-    return file, str(conf.get("serialization_format") or "pickle")
+    return file, fmt
 
 
-def _read(file: Path, fmt: str, trusted: bool = False) -> Any:
-    """Deserialize; the trust gate has already allowed any pickle by the time we get here.
+def code_on_load(model_dir: Path, mlmodel: MLModel) -> dict[str, str]:
+    """What loading runs, decided by the declared format, not by what the bytes look like:
+    anything but skops is unpickled, so it is code whatever the file holds.
+
+    Example:
+        >>> code_on_load(path, MLModel.load(path))  # doctest: +SKIP
+        {'model.pkl': "a scikit-learn model stored as 'cloudpickle' (unpickled on load)"}
+    """
+    if (
+        FLAVOR_NAME not in mlmodel.flavors
+        and plugins.loader_for(
+            str(mlmodel.flavors.get("python_function", {}).get("loader_module", ""))
+        )
+        != __name__
+    ):
+        return {}
+    name, fmt = _model_name(mlmodel)
+    if name is None or fmt == "skops":
+        return {}
+    return {name: f"a scikit-learn model stored as {fmt!r} (unpickled on load)"}
+
+
+def _read(file: Path, fmt: str, decision: TrustDecision) -> Any:
+    """Deserialize behind the gate's decision: pickles need a trusted one (see
+    :mod:`tiffin.pyfunc.unpickle`).
 
     A skops file our reader refuses (a type outside the allowlist) still loads when the caller
     trusts the model: skops itself then loads it with the types the file uses.
     """
+    from tiffin.pyfunc.unpickle import load_skops_any_type, unpickle
+
     if fmt == "skops":
         from tiffin.errors import UntrustedModelError
         from tiffin.flavors import sklearn_skops
@@ -197,14 +232,15 @@ def _read(file: Path, fmt: str, trusted: bool = False) -> Any:
         try:
             return sklearn_skops.load(file)
         except UntrustedModelError:
-            if not trusted:
+            if not decision.trusted:
                 raise
-        skops_io = import_optional("skops.io", "sklearn")
-        return skops_io.load(file, trusted=skops_io.get_untrusted_types(file=file))
+        return load_skops_any_type(file, decision)
     if fmt not in SERIALIZATION_FORMATS:
-        raise FormatError(f"{file}: unrecognized serialization format {fmt!r}")
-    with open(file, "rb") as f:
-        return pickle.load(f)
+        raise FormatError(
+            f"{file}: unrecognized serialization format {fmt!r}; "
+            f"expected one of {list(SERIALIZATION_FORMATS)}"
+        )
+    return unpickle(file, decision, codec="cloudpickle" if fmt == "cloudpickle" else "pickle")
 
 
 def load_model(model_uri: str | Path, *, trust: bool = False) -> Any:
@@ -216,7 +252,7 @@ def load_model(model_uri: str | Path, *, trust: bool = False) -> Any:
     model_dir, digest = resolve_model(model_uri)
     mlmodel = MLModel.load(model_dir)
     decision = check_trust(model_dir, mlmodel, trust=trust, expected_digest=digest)
-    return _read(*_model_file(model_dir, mlmodel), trusted=decision.trusted)
+    return _read(*_model_file(model_dir, mlmodel), decision)
 
 
 class _SklearnPyfunc:
@@ -235,9 +271,9 @@ def _load_pyfunc(
     mlmodel: MLModel,
     model_config: dict[str, Any] | None = None,
     *,
-    trusted: bool = False,
+    decision: TrustDecision,
 ) -> _SklearnPyfunc:
-    estimator = _read(*_model_file(Path(model_dir), mlmodel), trusted=trusted)
+    estimator = _read(*_model_file(Path(model_dir), mlmodel), decision)
     predict_fn = str(mlmodel.flavors.get("python_function", {}).get("predict_fn") or "predict")
     return _SklearnPyfunc(estimator, predict_fn)
 

@@ -24,7 +24,7 @@ from tiffin.errors import NotFoundError
 from tiffin.format.mlmodel import MLModel
 from tiffin.pyfunc.codepath import isolated_code_path
 from tiffin.pyfunc.model import PyFuncModel
-from tiffin.pyfunc.trust import check_trust
+from tiffin.pyfunc.trust import TrustDecision, check_trust
 
 __all__ = ["load_model", "resolve_local_path", "resolve_model"]
 
@@ -116,9 +116,9 @@ def load_model(
     decision = check_trust(model_dir, mlmodel, trust=trust, expected_digest=digest)
     merged = {**(conf.get("config") or {}), **(model_config or {})}
     code = conf.get("code")
-    code_dir = model_dir / str(code) if code and decision.trusted else None
+    code_dir = decision.require(model_dir / str(code), "Python code to import") if code else None
     with isolated_code_path(code_dir):
-        impl = _load_impl(model_dir, mlmodel, conf, merged or None, decision.trusted)
+        impl = _load_impl(model_dir, mlmodel, conf, merged or None, decision)
     # Our loaders apply predict_fn themselves; a foreign loader's impl exposes it by name.
     ours = plugins.loader_for(str(conf.get("loader_module", ""))) is not None
     predict_fn = "predict" if ours else str(conf.get("predict_fn") or "predict")
@@ -130,18 +130,18 @@ def _load_impl(
     mlmodel: MLModel,
     conf: Mapping[str, Any],
     model_config: dict[str, Any] | None,
-    trusted: bool,
+    decision: TrustDecision,
 ) -> Any:
-    """Our loaders take ``(model_dir, mlmodel, model_config, *, trusted)``; foreign ones
-    MLflow's ``(data_path[, model_config])``."""
+    """Our loaders take ``(model_dir, mlmodel, model_config, *, decision)``; foreign ones
+    MLflow's ``(data_path[, model_config])``, and only with a trusted decision."""
     loader_name = str(conf.get("loader_module", ""))
     ours = plugins.loader_for(loader_name)
     if ours is not None:
         module = importlib.import_module(ours)
-        return module._load_pyfunc(model_dir, mlmodel, model_config, trusted=trusted)
-    # A foreign loader (MLflow's contract); the trust gate has already required trust for it.
+        return module._load_pyfunc(model_dir, mlmodel, model_config, decision=decision)
+    data = str(conf["data"]) if conf.get("data") else "."
+    data_path = str(decision.require(model_dir / data, f"loader_module {loader_name!r}"))
     module = importlib.import_module(loader_name)
-    data_path = str(model_dir / conf["data"]) if conf.get("data") else str(model_dir)
     if len(inspect.signature(module._load_pyfunc).parameters) >= 2:
         return module._load_pyfunc(data_path, model_config)
     return module._load_pyfunc(data_path)

@@ -20,13 +20,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tiffin.errors import FormatError, NotFoundError
 from tiffin.format.atomic import atomic_directory
 from tiffin.format.mlmodel import MLModel
+from tiffin.format.model_paths import inside_model
 from tiffin.format.schema import Signature
 from tiffin.pyfunc.save import SaveOptions, finish_model, python_version
+
+if TYPE_CHECKING:
+    from tiffin.pyfunc.trust import TrustDecision
 
 __all__ = ["FLAVOR_NAME", "PythonModel", "PythonModelContext", "log_model", "save_model"]
 
@@ -189,7 +193,7 @@ def _context(
     model_dir: Path, conf: Mapping[str, Any], config: dict[str, Any]
 ) -> PythonModelContext:
     arts = {
-        name: str((model_dir / spec["path"]).resolve())
+        name: str(inside_model(model_dir, str(spec["path"]), f"artifact {name!r}").resolve())
         for name, spec in (conf.get("artifacts") or {}).items()
     }
     return PythonModelContext(artifacts=arts, model_config=config)
@@ -228,16 +232,22 @@ def _load_pyfunc(
     mlmodel: MLModel,
     model_config: dict[str, Any] | None = None,
     *,
-    trusted: bool = False,
+    decision: TrustDecision,
 ) -> _Wrapper:
-    """Unpickle the PythonModel; only reached after the trust gate allowed it."""
-    import cloudpickle
+    """Unpickle the PythonModel; :func:`unpickle` refuses unless the gate trusted the model."""
+    from tiffin.pyfunc.unpickle import unpickle
 
     conf = mlmodel.flavors[FLAVOR_NAME]
     if conf.get("python_model_compression"):
         raise FormatError("compressed python_model files are not supported yet")
-    with open(Path(model_dir) / str(conf["python_model"]), "rb") as f:
-        python_model = cloudpickle.load(f)
+    if not conf.get("python_model"):
+        raise FormatError(
+            f"{model_dir}: loader_module {LOADER_MODULE!r} needs a 'python_model' file in the "
+            "python_function flavor, and the MLmodel names none"
+        )
+    python_model = unpickle(
+        Path(model_dir) / str(conf["python_model"]), decision, codec="cloudpickle"
+    )
     wrapper = _Wrapper(python_model, _context(Path(model_dir), conf, dict(model_config or {})))
     wrapper._ensure_loaded()
     return wrapper

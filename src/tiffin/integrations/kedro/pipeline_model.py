@@ -29,13 +29,16 @@ import shutil
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tiffin import __version__
-from tiffin.errors import FormatError, SchemaError, UntrustedModelError
+from tiffin.errors import FormatError, SchemaError
 from tiffin.format.mlmodel import MLModel
 from tiffin.integrations.kedro.errors import PipelineModelError
 from tiffin.integrations.kedro.graph import InferenceGraph, data_name
+
+if TYPE_CHECKING:
+    from tiffin.pyfunc.trust import TrustDecision
 
 __all__ = ["FLAVOR_NAME", "LOADER_MODULE", "PIPELINE_FILE", "PipelinePredictor"]
 __all__ += ["load_pipeline", "save_pipeline_model"]
@@ -129,14 +132,16 @@ def _load_pyfunc(
     mlmodel: MLModel,
     model_config: dict[str, Any] | None = None,
     *,
-    trusted: bool = False,
+    decision: TrustDecision,
 ) -> PipelinePredictor:
     """tiffin's loader contract; reached only after the trust gate (``code/`` needs trust)."""
-    if not trusted:  # pipeline.yml names functions to call: never without trust
-        raise UntrustedModelError(
-            f"refusing to load {model_dir}: a Kedro pipeline model calls the functions its "
-            "pipeline.yml names; load it with trust=True (CLI: --trust) or from the registry"
-        )
+    # pipeline.yml names functions to call and artifacts are loaded by any Kedro dataset
+    # (pickles included): never without a trusted decision.
+    decision.require(
+        Path(model_dir) / PIPELINE_FILE,
+        "a Kedro pipeline (it calls the functions "
+        "pipeline.yml names and loads artifacts through Kedro datasets)",
+    )
     return load_pipeline(Path(model_dir))
 
 
