@@ -56,7 +56,7 @@ def test_int64_to_double_when_every_value_is_exact() -> None:
 def test_int64_beyond_2_pow_53_is_refused_for_double() -> None:
     assert problems(column([1, 2**53 + 1], "int64"), one("double")) == [
         "column 'x': expected double, received int64 "
-        "(values beyond 2**53 are not exact in float64 e.g. 9007199254740993)"
+        "(values beyond 2**53 are not exact in float64: row 1 holds 9007199254740993 (int))"
     ]
 
 
@@ -82,7 +82,7 @@ def test_int64_to_integer_only_when_values_fit() -> None:
     assert enforce_input(column([2**31 - 1], "int64"), one("integer"))["x"].dtype == np.int32
     assert problems(column([2**31], "int64"), one("integer")) == [
         "column 'x': expected integer, received int64 "
-        "(values out of range for int32 e.g. 2147483648)"
+        "(values out of range for int32: row 0 holds 2147483648 (int))"
     ]
 
 
@@ -93,7 +93,8 @@ def test_uint64_to_long_only_when_values_fit() -> None:
 
 def test_float_with_fractions_in_an_int_column_is_refused_with_an_example() -> None:
     assert problems(column([1.0, 3.5]), one("long")) == [
-        "column 'x': expected long, received float64 (holds non-integer values e.g. 3.5)"
+        "column 'x': expected long, received float64 "
+        "(holds non-integer values: row 1 holds 3.5 (float))"
     ]
 
 
@@ -128,10 +129,10 @@ def test_booleans_are_not_numbers_and_numbers_are_not_booleans() -> None:
 
 def test_strings_in_a_float_column_are_refused_with_an_example() -> None:
     assert problems(column(["1.5", "x"]), one("double")) == [
-        "column 'x': expected double, received str (holds strings e.g. '1.5')"
+        "column 'x': expected double, received str (holds strings: row 0 holds '1.5' (str))"
     ]
     assert problems(column(["1.5"], "object"), one("double")) == [
-        "column 'x': expected double, received object of str (e.g. '1.5')"
+        "column 'x': expected double, received object of str (row 0 holds '1.5' (str))"
     ]
 
 
@@ -144,7 +145,7 @@ def test_numbers_are_not_stringified() -> None:
 
 def test_object_string_column_must_really_hold_strings() -> None:
     assert problems(column(["a", 1], "object"), one("string")) == [
-        "column 'x': expected string, received object of int, str (e.g. 1)"
+        "column 'x': expected string, received object of int, str (row 1 holds 1 (int))"
     ]
 
 
@@ -225,7 +226,8 @@ def test_datetime_iso_strings_are_parsed_and_bad_ones_reported() -> None:
     out = enforce_input(column(["2024-01-01T10:00:00"]), one("datetime"))
     assert out["x"].tolist() == [pd.Timestamp("2024-01-01T10:00:00")]
     assert problems(column(["2024-01-01", "tomorrow"]), one("datetime")) == [
-        "column 'x': expected datetime, received str (not ISO 8601 dates e.g. 'tomorrow'; rows [1])"
+        "column 'x': expected datetime, received str "
+        "(not ISO 8601 dates: row 1 holds 'tomorrow' (str); rows [1])"
     ]
 
 

@@ -55,7 +55,8 @@ def test_lists_are_converted_when_every_value_survives() -> None:
     assert problems([300], schema) == [
         "tensor: expected int8, received int64 (value 300 does not fit int8)"
     ]
-    assert "cannot become int8" in problems([1.5], schema)[0]
+    assert "value 1.5 is not a whole number" in problems([1.5], schema)[0]
+    assert "cannot become int8" in problems([True], schema)[0]
 
 
 def test_ragged_lists_and_empty_input_are_refused() -> None:

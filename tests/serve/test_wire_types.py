@@ -55,4 +55,4 @@ def test_frames_already_typed_are_returned_as_they_are() -> None:
     frame = pd.DataFrame({"d": [1.0], "f": np.array([1.0], dtype=np.float32), "n": [1]})
     assert read_as_declared(frame, SCHEMA) is frame
     assert read_as_declared(frame, None) is frame
-    assert read_as_declared([[1.0]], SCHEMA) == [[1.0]]
+    assert read_as_declared(frame.to_numpy()[:0], None).shape == (0, 3)
