@@ -254,3 +254,48 @@ def test_other_dtypes_are_refused_by_name() -> None:
     assert problems(column(["a"], "category"), one("string")) == [
         "column 'x': expected string, received category"
     ]
+
+
+def test_a_string_deep_in_a_double_column_names_its_row_value_and_type() -> None:
+    values: list[Any] = [float(i) for i in range(10_000)]
+    values[4817] = "abc"
+    assert problems(column(values, "object"), one("double")) == [
+        "column 'x': expected double, received object of float, str (row 4817 holds 'abc' (str))"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("values", "dtype", "target", "held"),
+    [
+        ([1, 2, 3, 2**40], "object", "integer", "row 3 holds 1099511627776 (int)"),
+        ([1.0, 2.0, 2.5], None, "long", "row 2 holds 2.5 (float)"),
+        ([1, 2**31], "int64", "integer", "row 1 holds 2147483648 (int)"),
+        ([1, 2**60], "int64", "float", "row 1 holds 1152921504606846976 (int)"),
+        (["a", "b", 3], "object", "string", "row 2 holds 3 (int)"),
+        (["a", "b", 3], "object", "binary", "row 0 holds 'a' (str)"),
+        (["2024-01-01", "2024-01-02", "soon"], None, "datetime", "row 2 holds 'soon' (str)"),
+        ([1.0, 2.0, "x"], "object", "boolean", "row 0 holds 1.0 (float)"),
+    ],
+)
+def test_every_column_type_names_the_first_bad_row_value_and_type(
+    values: list[Any], dtype: str | None, target: str, held: str
+) -> None:
+    [message] = problems(column(values, dtype), one(target))
+    assert held in message, message
+
+
+def test_uint64_beyond_int64_is_refused_for_long_on_every_path() -> None:
+    big = 2**63 + 5
+    inputs: list[Any] = [
+        column([big], "uint64"),
+        column([big], "UInt64"),
+        column([big], "object"),
+        {"x": [big]},
+        {"x": np.array([big], dtype=np.uint64)},
+        [big],
+        [{"x": big}],
+        np.uint64(big),
+    ]
+    for data in inputs:
+        [message] = problems(data, one("long"))
+        assert "out of range" in message and str(big) in message, (data, message)

@@ -51,10 +51,14 @@ def held_at(label: Any, value: Any) -> str:
         >>> held_at(4817, "abc")
         "row 4817 holds 'abc' (str)"
     """
-    item = getattr(value, "item", None)
-    if callable(item) and getattr(value, "ndim", None) == 0:
-        value = item()  # a numpy scalar: say float, not float64, as the value reads
+    label, value = _plain(label), _plain(value)
     return f"row {show(label, 20)} holds {show(value)} ({type(value).__name__})"
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it reads as (``12``, not ``np.int64(12)``)."""
+    item = getattr(value, "item", None)
+    return item() if callable(item) and getattr(value, "ndim", None) == 0 else value
 
 
 def rows_detail(labels: Sequence[Any], total: int) -> str:

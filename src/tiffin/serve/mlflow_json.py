@@ -36,6 +36,7 @@ class MalformedPayloadError(SchemaError):
 
 
 def _frame_split(value: Any) -> Any:
+    import numpy as np
     import pandas as pd
 
     if not isinstance(value, Mapping) or "data" not in value:
@@ -57,7 +58,8 @@ def _frame_split(value: Any) -> Any:
     try:
         if block is not None and columns is not None and block.shape[1] == len(columns):
             frame = pd.DataFrame(block, columns=columns)
-            frame.attrs[FROM_NUMBERS] = block.dtype.kind
+            if block.dtype.kind == "i" or not np.isnan(block).any():  # a bare NaN token: null
+                frame.attrs[FROM_NUMBERS] = block.dtype.kind
             return frame
         return pd.DataFrame(rows, columns=columns, index=value.get("index"))
     except (ValueError, TypeError) as e:
@@ -66,8 +68,8 @@ def _frame_split(value: Any) -> Any:
 
 FROM_NUMBERS = "tiffin.from_json_numbers"
 """``DataFrame.attrs`` key set on frames built from rows of only floats ("f") or only
-integers ("i"): such a frame has no null, which lets :mod:`tiffin.serve.wire_types` skip
-looking for one."""
+integers ("i") and no NaN (a bare ``NaN`` token): such a frame has no null, which lets
+:mod:`tiffin.serve.wire_types` skip looking for one."""
 
 
 def _numeric_block(rows: list[Any]) -> Any:
@@ -115,7 +117,8 @@ def parse_payload(payload: Any) -> tuple[Any, dict[str, Any] | None]:
     """Split an MLflow JSON request into (model input, params).
 
     Raises:
-        SchemaError: not exactly one of the four input keys, or a malformed value.
+        MalformedPayloadError: not exactly one of the four input keys, or a malformed value.
+        SchemaError: ``params`` is not an object.
     """
     if not isinstance(payload, Mapping):
         raise MalformedPayloadError(f"expected a JSON object with one of {list(FORMATS)}")
@@ -128,7 +131,8 @@ def parse_payload(payload: Any) -> tuple[Any, dict[str, Any] | None]:
         )
     params = payload.get("params")
     if params is not None and not isinstance(params, Mapping):
-        raise MalformedPayloadError(f"params: expected an object, got {type(params).__name__}")
+        # a params problem, as MLflow's params enforcement reports it: INVALID_PARAMETER_VALUE
+        raise SchemaError(f"params: expected an object, got {type(params).__name__}")
     value = payload[keys[0]]
     if keys[0] == "dataframe_split":
         data = _frame_split(value)

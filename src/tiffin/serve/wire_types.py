@@ -43,7 +43,7 @@ from tiffin.format.schema import ColSpec, Schema
 from tiffin.format.types import DataType
 from tiffin.pyfunc.enforce_frames import column_plan
 from tiffin.pyfunc.enforce_inputs import to_frame
-from tiffin.pyfunc.enforce_problems import InputSchemaError, Problem, rows_detail, show
+from tiffin.pyfunc.enforce_problems import InputSchemaError, Problem, held_at, rows_detail
 from tiffin.serve.mlflow_json import FROM_NUMBERS
 
 __all__ = ["read_as_declared"]
@@ -134,8 +134,7 @@ def _decoded(values: Any, name: str | int, labels: Any) -> Any:
         decoded = decode_base64_values(values)
     except Base64Error as e:
         row = labels[e.position] if labels is not None else e.position
-        held = f"{show(e.value)} ({type(e.value).__name__})"
-        detail = f"binary columns take base64 text; row {show(row, 20)} holds {held}"
+        detail = f"binary columns take base64 text; {held_at(row, e.value)}"
         raise InputSchemaError([Problem(name, "binary", type(e.value).__name__, detail)]) from None
     out = np.empty(len(decoded), dtype=object)
     out[:] = decoded
