@@ -246,3 +246,23 @@ def test_llm_dict_with_params_is_served_unwrapped(tmp_path: Path) -> None:
     save_input_example(tmp_path, ({"prompt": "p"}, {"t": 1}))
     serving = json.loads((tmp_path / "serving_input_example.json").read_text())
     assert serving == {"prompt": "p", "t": 1}
+
+
+def test_binary_columns_come_back_as_bytes_when_the_signature_says_binary(tmp_path: Path) -> None:
+    from tiffin.format.schema import ColSpec, Schema
+
+    frame = pd.DataFrame({"blob": [b"\x00\x01abc", b"\xff" * 80], "x": [1.0, 2.0]})
+    info = save_input_example(tmp_path, frame)
+    assert load_input_example(tmp_path, info)["blob"].tolist()[0] == "AAFhYmM=\n"  # as MLflow
+    schema = Schema([ColSpec("binary", "blob"), ColSpec("double", "x")])
+    pd.testing.assert_frame_equal(load_input_example(tmp_path, info, schema), frame)
+    columns = save_input_example(tmp_path, {"blob": np.array([b"hi"]), "x": np.array([1.0])})
+    assert load_input_example(tmp_path, columns, schema)["blob"] == [b"hi"]
+
+
+def test_an_example_whose_binary_column_is_not_base64_is_a_format_error(tmp_path: Path) -> None:
+    from tiffin.format.schema import ColSpec, Schema
+
+    info = save_input_example(tmp_path, pd.DataFrame({"blob": ["hello!"]}))
+    with pytest.raises(FormatError, match=r"binary column 'blob' holds 'hello!' at row 0"):
+        load_input_example(tmp_path, info, Schema([ColSpec("binary", "blob")]))

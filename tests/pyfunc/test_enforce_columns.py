@@ -56,7 +56,7 @@ def test_int64_to_double_when_every_value_is_exact() -> None:
 def test_int64_beyond_2_pow_53_is_refused_for_double() -> None:
     assert problems(column([1, 2**53 + 1], "int64"), one("double")) == [
         "column 'x': expected double, received int64 "
-        "(values beyond 2**53 are not exact in float64 e.g. 9007199254740993)"
+        "(values beyond 2**53 are not exact in float64: row 1 holds 9007199254740993 (int))"
     ]
 
 
@@ -82,7 +82,7 @@ def test_int64_to_integer_only_when_values_fit() -> None:
     assert enforce_input(column([2**31 - 1], "int64"), one("integer"))["x"].dtype == np.int32
     assert problems(column([2**31], "int64"), one("integer")) == [
         "column 'x': expected integer, received int64 "
-        "(values out of range for int32 e.g. 2147483648)"
+        "(values out of range for int32: row 0 holds 2147483648 (int))"
     ]
 
 
@@ -93,7 +93,8 @@ def test_uint64_to_long_only_when_values_fit() -> None:
 
 def test_float_with_fractions_in_an_int_column_is_refused_with_an_example() -> None:
     assert problems(column([1.0, 3.5]), one("long")) == [
-        "column 'x': expected long, received float64 (holds non-integer values e.g. 3.5)"
+        "column 'x': expected long, received float64 "
+        "(holds non-integer values: row 1 holds 3.5 (float))"
     ]
 
 
@@ -128,10 +129,10 @@ def test_booleans_are_not_numbers_and_numbers_are_not_booleans() -> None:
 
 def test_strings_in_a_float_column_are_refused_with_an_example() -> None:
     assert problems(column(["1.5", "x"]), one("double")) == [
-        "column 'x': expected double, received str (holds strings e.g. '1.5')"
+        "column 'x': expected double, received str (holds strings: row 0 holds '1.5' (str))"
     ]
     assert problems(column(["1.5"], "object"), one("double")) == [
-        "column 'x': expected double, received object of str (e.g. '1.5')"
+        "column 'x': expected double, received object of str (row 0 holds '1.5' (str))"
     ]
 
 
@@ -144,7 +145,7 @@ def test_numbers_are_not_stringified() -> None:
 
 def test_object_string_column_must_really_hold_strings() -> None:
     assert problems(column(["a", 1], "object"), one("string")) == [
-        "column 'x': expected string, received object of int, str (e.g. 1)"
+        "column 'x': expected string, received object of int, str (row 1 holds 1 (int))"
     ]
 
 
@@ -225,7 +226,8 @@ def test_datetime_iso_strings_are_parsed_and_bad_ones_reported() -> None:
     out = enforce_input(column(["2024-01-01T10:00:00"]), one("datetime"))
     assert out["x"].tolist() == [pd.Timestamp("2024-01-01T10:00:00")]
     assert problems(column(["2024-01-01", "tomorrow"]), one("datetime")) == [
-        "column 'x': expected datetime, received str (not ISO 8601 dates e.g. 'tomorrow'; rows [1])"
+        "column 'x': expected datetime, received str "
+        "(not ISO 8601 dates: row 1 holds 'tomorrow' (str); rows [1])"
     ]
 
 
@@ -252,3 +254,48 @@ def test_other_dtypes_are_refused_by_name() -> None:
     assert problems(column(["a"], "category"), one("string")) == [
         "column 'x': expected string, received category"
     ]
+
+
+def test_a_string_deep_in_a_double_column_names_its_row_value_and_type() -> None:
+    values: list[Any] = [float(i) for i in range(10_000)]
+    values[4817] = "abc"
+    assert problems(column(values, "object"), one("double")) == [
+        "column 'x': expected double, received object of float, str (row 4817 holds 'abc' (str))"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("values", "dtype", "target", "held"),
+    [
+        ([1, 2, 3, 2**40], "object", "integer", "row 3 holds 1099511627776 (int)"),
+        ([1.0, 2.0, 2.5], None, "long", "row 2 holds 2.5 (float)"),
+        ([1, 2**31], "int64", "integer", "row 1 holds 2147483648 (int)"),
+        ([1, 2**60], "int64", "float", "row 1 holds 1152921504606846976 (int)"),
+        (["a", "b", 3], "object", "string", "row 2 holds 3 (int)"),
+        (["a", "b", 3], "object", "binary", "row 0 holds 'a' (str)"),
+        (["2024-01-01", "2024-01-02", "soon"], None, "datetime", "row 2 holds 'soon' (str)"),
+        ([1.0, 2.0, "x"], "object", "boolean", "row 0 holds 1.0 (float)"),
+    ],
+)
+def test_every_column_type_names_the_first_bad_row_value_and_type(
+    values: list[Any], dtype: str | None, target: str, held: str
+) -> None:
+    [message] = problems(column(values, dtype), one(target))
+    assert held in message, message
+
+
+def test_uint64_beyond_int64_is_refused_for_long_on_every_path() -> None:
+    big = 2**63 + 5
+    inputs: list[Any] = [
+        column([big], "uint64"),
+        column([big], "UInt64"),
+        column([big], "object"),
+        {"x": [big]},
+        {"x": np.array([big], dtype=np.uint64)},
+        [big],
+        [{"x": big}],
+        np.uint64(big),
+    ]
+    for data in inputs:
+        [message] = problems(data, one("long"))
+        assert "out of range" in message and str(big) in message, (data, message)

@@ -31,7 +31,8 @@ def test_every_problem_is_reported_at_once_in_schema_order_then_extras() -> None
         enforce_input(df, PEOPLE)
     assert str(info.value) == (
         "input does not match the model signature (3 problems):\n"
-        "- column 'age': expected long, received float64 (holds non-integer values e.g. 3.5)\n"
+        "- column 'age': expected long, received float64 "
+        "(holds non-integer values: row 0 holds 3.5 (float))\n"
         "- column 'city': missing (required)\n"
         "- column 'zzz': not in the signature (extra)"
     )
@@ -135,7 +136,7 @@ def test_unnamed_schema_matches_by_position_and_checks_the_count() -> None:
         "input: expected 2 column(s), received 3 column(s)"
     )
     assert problems(pd.DataFrame([["a", 1]]), UNNAMED) == [
-        "column 0: expected double, received str (holds strings e.g. 'a')"
+        "column 0: expected double, received str (holds strings: row 0 holds 'a' (str))"
     ]
 
 

@@ -55,7 +55,8 @@ def test_lists_are_converted_when_every_value_survives() -> None:
     assert problems([300], schema) == [
         "tensor: expected int8, received int64 (value 300 does not fit int8)"
     ]
-    assert "cannot become int8" in problems([1.5], schema)[0]
+    assert "value 1.5 is not a whole number" in problems([1.5], schema)[0]
+    assert "cannot become int8" in problems([True], schema)[0]
 
 
 def test_ragged_lists_and_empty_input_are_refused() -> None:
@@ -120,3 +121,29 @@ def test_string_tensors() -> None:
     assert enforce_input(np.array(["a", "bc"]), schema).tolist() == ["a", "bc"]
     assert enforce_input(["a"], schema).tolist() == ["a"]
     assert "received int64" in problems(np.array([1]), schema)[0]
+
+
+def test_whole_floats_from_lists_become_integers_and_fractions_are_refused() -> None:
+    schema = Schema([TensorSpec("int64", (-1,))])
+    out = enforce_input([2.0, 3.0, -4.0], schema)
+    assert out.dtype == np.int64 and out.tolist() == [2, 3, -4]
+    assert problems([2.0, 2.5], schema) == [
+        "tensor: expected int64, received float64 "
+        "(value 2.5 is not a whole number; an int64 tensor takes integers)"
+    ]
+    assert "does not fit int64 exactly" in problems([2.0**60], schema)[0]
+    assert "is not a whole number" in problems([float("nan")], schema)[0]
+    assert "does not fit int8 exactly" in problems([300.0], Schema([TensorSpec("int8", (-1,))]))[0]
+    named = enforce_input({"ids": [1.0, 2.0], "xy": [[0.5, 1.0], [1.5, 2.0]]}, NAMED)
+    assert named["ids"].dtype == np.int64
+
+
+def test_float_arrays_the_caller_typed_are_still_not_cast_to_integers() -> None:
+    schema = Schema([TensorSpec("int64", (-1,))])
+    assert "tensor dtypes must match" in problems(np.array([2.0]), schema)[0]
+
+
+def test_uint64_beyond_int64_is_refused_for_an_int64_tensor() -> None:
+    schema = Schema([TensorSpec("int64", (-1,))])
+    assert "does not fit int64" in problems([2**63 + 5], schema)[0]
+    assert "tensor dtypes must match" in problems(np.array([2**63 + 5], dtype=np.uint64), schema)[0]

@@ -110,9 +110,16 @@ SCHEMA_CASES = {
     "extra column": (_extra, "'surplus'"),
     "string in a float column": (_string_in_float, "'f3'"),
     "params for a model without params": (lambda r: {**split(r), "params": {"k": 1}}, "params"),
+}
+MALFORMED_CASES = {  # not a scoring request at all: MLflow's server answers BAD_REQUEST
     "two input keys": (lambda r: {**split(r), "inputs": [[1.0]]}, "exactly one"),
     "no input key": (lambda r: {"params": {}}, "exactly one"),
+    "an unknown key": (lambda r: {**split(r), "extra": 1}, "exactly one"),
     "records not a list": (lambda r: {"dataframe_records": {"f0": 1}}, "dataframe_records"),
+    "split with an unknown key": (
+        lambda r: {"dataframe_split": {**r.to_dict(orient="split"), "dtype": 1}},
+        "unexpected key",
+    ),
 }
 
 
@@ -125,6 +132,19 @@ def test_a_request_that_does_not_fit_is_a_400_naming_the_field(
     assert response.status_code == 400, response.text
     body = response.json()
     assert body["error_code"] == "INVALID_PARAMETER_VALUE"
+    assert named in body["message"]
+    assert_still_serves(client, frame, logreg)
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED_CASES))
+def test_a_body_that_is_not_a_scoring_request_is_bad_request_as_in_mlflow(
+    client: httpx.Client, frame: pd.DataFrame, logreg: Any, case: str
+) -> None:
+    make, named = MALFORMED_CASES[case]
+    response = client.post("/invocations", json=make(frame.head(3)))
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["error_code"] == "BAD_REQUEST"
     assert named in body["message"]
     assert_still_serves(client, frame, logreg)
 

@@ -6,6 +6,7 @@ import asyncio
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -73,3 +74,50 @@ def test_a_streamed_body_is_refused_at_the_first_chunk_over_the_limit() -> None:
     with pytest.raises(PayloadTooLargeError):
         asyncio.run(read_limited({"content-length": "26"}, chunks(), 25))
     assert seen == [0, 1, 2]  # the declared length alone was enough: no chunk read
+
+
+_BINARY_MODEL = """
+import tiffin.pyfunc
+
+
+class Lengths(tiffin.pyfunc.PythonModel):
+    def predict(self, context, model_input, params=None):
+        return model_input["blob"].map(len).to_numpy()
+"""
+
+
+def test_warm_up_predicts_its_own_example_with_a_binary_column(tmp_path: Path) -> None:
+    """The example stores base64 text; warm-up (before an alias swap) must read it as bytes."""
+    import pandas as pd
+
+    from tiffin.serve.scorer import Scorer
+
+    (tmp_path / "lengths.py").write_text(_BINARY_MODEL)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import tiffin.pyfunc
+
+        model = __import__("lengths").Lengths()
+        path = tmp_path / "model"
+        example = pd.DataFrame({"blob": [b"\x00\x01abc", b"hi"]})
+        tiffin.pyfunc.save_model(path, python_model=model, input_example=example,
+                                 code_paths=[tmp_path / "lengths.py"])  # fmt: skip
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("lengths", None)
+    scorer = Scorer.load(path, trust=True)
+    assert scorer.warm_up() is True
+
+
+def test_bare_nan_tokens_are_json_only_where_mlflow_reads_them() -> None:
+    from tiffin.serve.errors import BadRequestError
+    from tiffin.serve.limits import load_json
+
+    body = b'{"inputs": [NaN, Infinity, -Infinity, "NaN"]}'
+    values = load_json(body, 64, allow_nan=True)["inputs"]
+    assert np.isnan(values[0]) and values[1:3] == [float("inf"), float("-inf")]
+    assert values[3] == "NaN"
+    with pytest.raises(BadRequestError, match="not valid JSON"):
+        load_json(body, 64)  # V2 and every other route: JSON as RFC 8259 has it
+    with pytest.raises(BadRequestError, match="nested"):
+        load_json(b"[" * 5000 + b"NaN" + b"]" * 5000, 64, allow_nan=True)

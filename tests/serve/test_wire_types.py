@@ -55,4 +55,32 @@ def test_frames_already_typed_are_returned_as_they_are() -> None:
     frame = pd.DataFrame({"d": [1.0], "f": np.array([1.0], dtype=np.float32), "n": [1]})
     assert read_as_declared(frame, SCHEMA) is frame
     assert read_as_declared(frame, None) is frame
-    assert read_as_declared([[1.0]], SCHEMA) == [[1.0]]
+    assert read_as_declared(frame.to_numpy()[:0], None).shape == (0, 3)
+
+
+BINARY = Schema([ColSpec("binary", "b"), ColSpec("long", "n")])
+
+
+def test_base64_text_in_a_binary_column_is_decoded_with_or_without_line_breaks() -> None:
+    frame = pd.DataFrame({"b": ["aGVsbG8=\n", "AAFhYmM=", None], "n": [1, 2, 3]})
+    out = read_as_declared(frame, Schema([ColSpec("binary", "b", required=False), BINARY.specs[1]]))
+    assert out["b"].tolist() == [b"hello", b"\x00\x01abc", None]
+    assert frame["b"].tolist()[0] == "aGVsbG8=\n"  # the caller's frame is not changed
+
+
+def test_text_that_is_not_base64_names_the_column_and_the_row() -> None:
+    frame = pd.DataFrame({"b": ["aGk=", "aGk=", "hello!"], "n": [1, 2, 3]}, index=[10, 11, 12])
+    with pytest.raises(InputSchemaError) as info:
+        read_as_declared(frame, BINARY)
+    assert info.value.problems[0].describe() == (
+        "column 'b': expected binary, received str "
+        "(binary columns take base64 text; row 12 holds 'hello!' (str))"
+    )
+
+
+def test_a_dict_of_columns_is_read_like_a_frame() -> None:
+    out = read_as_declared({"b": ["aGk="], "n": [2.0]}, BINARY)
+    assert out["b"].tolist() == [b"hi"]
+    assert out["n"].dtype == np.int64 and out["n"].tolist() == [2]
+    with pytest.raises(InputSchemaError, match="not base64|base64 text"):
+        read_as_declared({"b": "%%%", "n": 1}, BINARY)

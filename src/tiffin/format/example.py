@@ -25,6 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from tiffin.errors import FormatError, MissingDependencyError
+from tiffin.format.base64_text import Base64Error, decode_base64_values
+from tiffin.format.schema import ColSpec, Schema
+from tiffin.format.types import DataType
 
 __all__ = ["EXAMPLE_FILE", "SERVING_EXAMPLE_FILE", "load_input_example", "save_input_example"]
 
@@ -81,20 +84,25 @@ def save_input_example(model_dir: Path, example: Any) -> dict[str, Any]:
     return info
 
 
-def load_input_example(model_dir: Path, info: Mapping[str, Any]) -> Any:
+def load_input_example(
+    model_dir: Path, info: Mapping[str, Any], schema: Schema | None = None
+) -> Any:
     """Reads an input example back in the form it was given, from tiffin or MLflow files.
 
     Args:
         model_dir: The model directory.
         info: The MLmodel's ``saved_input_example_info``.
+        schema: The signature's inputs, if any. Only a signature can say that base64 text was
+            bytes: with it, the text in ``binary`` columns is decoded, as MLflow's reader does
+            (:mod:`tiffin.format.base64_text`). ISO dates stay strings (enforcement reads them).
 
     Returns:
         A DataFrame, ndarray (or dict of them), scipy sparse matrix or JSON value, as ``type``
-        says; a ``(data, params)`` tuple when params were saved. As in MLflow, base64 text and
-        ISO dates stay strings: only a signature can say they were bytes or datetimes.
+        says; a ``(data, params)`` tuple when params were saved.
 
     Raises:
-        FormatError: The entry or the file is malformed, or the path leaves the model directory.
+        FormatError: The entry or the file is malformed, the path leaves the model directory, or
+            a binary column holds text that is not base64.
 
     Example:
         >>> load_input_example(Path("model"), {"artifact_path": "input_example.json",
@@ -112,7 +120,43 @@ def load_input_example(model_dir: Path, info: Mapping[str, Any]) -> Any:
     if has_params and not (isinstance(document, dict) and "inputs" in document):
         raise FormatError(f"{EXAMPLE_FILE}: params were saved but 'inputs' is missing")
     data = _decode(document["inputs"] if has_params else document, str(kind))
+    if schema is not None:
+        data = _binary_columns(data, schema)
     return (data, document.get("params") or {}) if has_params else data
+
+
+def _binary_columns(data: Any, schema: Schema) -> Any:
+    """``data`` with the base64 text of the schema's ``binary`` columns decoded to bytes."""
+    binary = [s for s in schema.specs if isinstance(s, ColSpec) and s.type is DataType.binary]
+    names = [s.name for s in binary if s.name is not None]
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(data, pd.DataFrame):
+        present = [n for n in names if n in data.columns]
+        if not present:
+            return data
+        data = data.copy()
+        for name in present:
+            data[name] = pd.Series(_decoded(data[name].tolist(), name), index=data.index,
+                                   dtype=object)  # fmt: skip
+        return data
+    if isinstance(data, dict) and any(n in data for n in names):
+        data = dict(data)
+        for name in (n for n in names if n in data):
+            value = data[name]
+            many = not isinstance(value, str | bytes)
+            decoded = _decoded(list(value) if many else [value], str(name))
+            data[name] = decoded if many else decoded[0]
+    return data
+
+
+def _decoded(values: list[Any], name: str | int) -> list[Any]:
+    try:
+        return decode_base64_values(values)
+    except Base64Error as e:
+        raise FormatError(
+            f"{EXAMPLE_FILE}: binary column {name!r} holds {str(e.value)[:40]!r} at row"
+            f" {e.position}, which is not base64 text ({e.reason})"
+        ) from None
 
 
 def _split_params(example: Any) -> tuple[Any, dict[str, Any] | None]:

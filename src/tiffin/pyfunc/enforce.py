@@ -66,7 +66,7 @@ def enforce_input(data: Any, schema: Schema) -> Any:
         ...
         tiffin.pyfunc.enforce_problems.InputSchemaError: input does not match the model \
 signature (1 problem):
-        - column 'x': expected double, received str (holds strings e.g. 'a')
+        - column 'x': expected double, received str (holds strings: row 0 holds 'a' (str))
     """
     if schema.is_tensor:
         return enforce_tensors(data, schema)

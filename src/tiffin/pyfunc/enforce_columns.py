@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from tiffin.format.types import DataType
-from tiffin.pyfunc.enforce_problems import Problem, rows_detail, show
+from tiffin.pyfunc.enforce_problems import Problem, held_at, rows_detail
 
 __all__ = ["NUMPY_TARGETS", "convert_column", "missing_problem"]
 
@@ -80,7 +80,8 @@ def convert_column(col: Any, target: DataType, field: str | int, required: bool 
         >>> import pandas as pd
         >>> _, [p] = convert_column(pd.Series([1.5]), DataType.long, "age")
         >>> p.describe()
-        "column 'age': expected long, received float64 (holds non-integer values e.g. 1.5)"
+        "column 'age': expected long, received float64 (holds non-integer values: row 0 holds 1.5 \
+(float))"
     """
     dtype = col.dtype
     if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
@@ -121,7 +122,7 @@ def _numbers(
     problems: list[Problem] = []
     if has_missing and required:
         problems.append(_missing_numbers(field, target, received, col.index, mask, dst))
-    converted, detail = _cast(values, dst, strict_floats=required and not has_missing)
+    converted, detail = _cast(values, dst, required and not has_missing, col.index)
     if detail is not None:
         problems.append(Problem(field, target.value, received, detail))
     if problems or converted is None:
@@ -152,7 +153,13 @@ def _with_missing(values: Any, mask: Any) -> Any:
     return pd.arrays.IntegerArray(values, mask)
 
 
-def _cast(values: Any, dst: Any, strict_floats: bool) -> tuple[Any, str | None]:
+def _at(values: Any, bad: Any, index: Any) -> str:
+    """Where the first ``bad`` value is, as :func:`held_at` says it."""
+    position = int(np.flatnonzero(bad)[0])
+    return held_at(index[position], values[position])
+
+
+def _cast(values: Any, dst: Any, strict_floats: bool, index: Any) -> tuple[Any, str | None]:
     """Safe numpy cast or the reason it is refused; ``strict_floats`` refuses whole floats."""
     src = values.dtype
     if src == dst:
@@ -161,27 +168,27 @@ def _cast(values: Any, dst: Any, strict_floats: bool) -> tuple[Any, str | None]:
         what = "booleans are not numbers" if src.kind == "b" else "numbers are not booleans"
         return None, f"{what}; convert explicitly if that is meant"
     if src.kind in "iu" and dst.kind == "i":
-        return _ints_to_ints(values, dst)
+        return _ints_to_ints(values, dst, index)
     if src.kind in "iu":
-        return _ints_to_floats(values, dst)
+        return _ints_to_floats(values, dst, index)
     if dst.kind == "f":
         if src.itemsize <= dst.itemsize:
             return values.astype(dst), None
         return None, "narrowing to float32 loses precision"
-    return _floats_to_ints(values, dst, strict_floats)
+    return _floats_to_ints(values, dst, strict_floats, index)
 
 
-def _ints_to_ints(values: Any, dst: Any) -> tuple[Any, str | None]:
+def _ints_to_ints(values: Any, dst: Any, index: Any) -> tuple[Any, str | None]:
     if np.can_cast(values.dtype, dst, "safe") or not values.size:
         return values.astype(dst), None
     info = np.iinfo(dst)
     if values.min() < info.min or values.max() > info.max:
         bad = (values < info.min) | (values > info.max)
-        return None, f"values out of range for {dst.name} e.g. {show(values[bad][0].item())}"
+        return None, f"values out of range for {dst.name}: {_at(values, bad, index)}"
     return values.astype(dst), None
 
 
-def _ints_to_floats(values: Any, dst: Any) -> tuple[Any, str | None]:
+def _ints_to_floats(values: Any, dst: Any, index: Any) -> tuple[Any, str | None]:
     bits = _MANTISSA[dst]
     src = values.dtype
     value_bits = src.itemsize * 8 - (1 if src.kind == "i" else 0)
@@ -190,27 +197,24 @@ def _ints_to_floats(values: Any, dst: Any) -> tuple[Any, str | None]:
     limit = 2**bits
     if values.max() > limit or (src.kind == "i" and values.min() < -limit):
         bad = (values > limit) | ((values < -limit) if src.kind == "i" else False)
-        example = show(values[bad][0].item())
-        return None, f"values beyond 2**{bits} are not exact in {dst.name} e.g. {example}"
+        where = _at(values, bad, index)
+        return None, f"values beyond 2**{bits} are not exact in {dst.name}: {where}"
     return values.astype(dst), None
 
 
-def _floats_to_ints(values: Any, dst: Any, strict: bool) -> tuple[Any, str | None]:
+def _floats_to_ints(values: Any, dst: Any, strict: bool, index: Any) -> tuple[Any, str | None]:
     whole = np.isfinite(values) & (values == np.trunc(values))
     if not whole.all():
-        return None, f"holds non-integer values e.g. {show(values[~whole][0].item())}"
+        return None, f"holds non-integer values: {_at(values, ~whole, index)}"
     if strict:
         return None, "whole numbers stored as floats; send integers (e.g. .astype('int64'))"
     inexact = np.abs(values) > 2.0**53  # a float that large no longer holds an exact integer
     if inexact.any():
-        return (
-            None,
-            f"values beyond 2**53 are not exact as floats e.g. {show(values[inexact][0].item())}",
-        )
+        return None, f"values beyond 2**53 are not exact as floats: {_at(values, inexact, index)}"
     info = np.iinfo(dst)
     bad = (values < info.min) | (values >= float(info.max) + 1)
     if bad.any():
-        return None, f"values out of range for {dst.name} e.g. {show(values[bad][0].item())}"
+        return None, f"values out of range for {dst.name}: {_at(values, bad, index)}"
     return values.astype(dst), None
 
 
@@ -243,7 +247,8 @@ def _from_objects(col: Any, target: DataType, field: str | int, required: bool) 
         try:
             typed = pd.array(col.to_numpy(), dtype=_NULLABLE[kind])
         except (OverflowError, TypeError, ValueError):
-            return None, [Problem(field, target.value, "object of int", "values out of range")]
+            detail = f"values out of range for {target.value}: {_first_unfit(col, target)}"
+            return None, [Problem(field, target.value, _object_received(col), detail)]
         return _from_nullable(pd.Series(typed, index=col.index), target, field, required)
     if target is DataType.double and inferred == "decimal":
         return pd.to_numeric(col).to_numpy(), []
@@ -251,8 +256,18 @@ def _from_objects(col: Any, target: DataType, field: str | int, required: bool) 
 
 
 def _object_received(col: Any) -> str:
-    names = sorted({type(v).__name__ for v in col.iloc[:1000] if v is not None})
+    """``object of float, str``: every type in the column (an error path, so all rows)."""
+    names = sorted({type(v).__name__ for v in col.tolist() if v is not None})
     return f"object of {', '.join(names[:4])}{', ...' if len(names) > 4 else ''}"
+
+
+def _first_unfit(col: Any, target: DataType) -> str:
+    """The first Python int an object column holds that the target's width cannot."""
+    info = np.iinfo(NUMPY_TARGETS.get(target, np.dtype(np.int64)))
+    for label, value in zip(col.index, col.tolist(), strict=True):
+        if isinstance(value, int) and not info.min <= value <= info.max:
+            return held_at(label, value)
+    return "a value does not fit"
 
 
 _GOOD_CELLS: dict[DataType, type | tuple[type, ...]] = {
@@ -270,8 +285,9 @@ def _example(col: Any, target: DataType) -> str:
             return target is not DataType.boolean
         return not isinstance(value, good)
 
-    first = next((v for v in col.iloc[:1000] if v is not None and bad(v)), None)
-    return f"e.g. {show(first)}" if first is not None else ""
+    cells = zip(col.index, col.tolist(), strict=True)
+    first = next(((at, v) for at, v in cells if v is not None and bad(v)), None)
+    return held_at(*first) if first is not None else ""
 
 
 def _from_strings(col: Any, target: DataType, field: str | int, required: bool) -> Outcome:
@@ -281,7 +297,7 @@ def _from_strings(col: Any, target: DataType, field: str | int, required: bool) 
     if target is DataType.datetime:
         return _parse_datetimes(col, field, required)
     present = col.dropna()
-    example = f"holds strings e.g. {show(present.iloc[0])}" if len(present) else ""
+    example = f"holds strings: {held_at(present.index[0], present.iloc[0])}" if len(present) else ""
     if target is DataType.binary:
         example = "binary columns take bytes; encode the strings (e.g. .str.encode('utf-8'))"
     return None, [Problem(field, target.value, str(col.dtype), example)]
@@ -324,8 +340,8 @@ def _parse_datetimes(col: Any, field: str | int, required: bool) -> Outcome:
     bad = (parsed.isna() & col.notna()).to_numpy()
     if bad.any():
         rows = rows_detail(col.index[bad][:5].tolist(), int(bad.sum()))
-        example = show(col[bad].iloc[0])
-        detail = f"not ISO 8601 dates e.g. {example}; {rows}"
+        first = col[bad]
+        detail = f"not ISO 8601 dates: {held_at(first.index[0], first.iloc[0])}; {rows}"
         return None, [Problem(field, "datetime", received, detail)]
     values, problems = _from_datetimes(parsed, DataType.datetime, field, required)
     return (parsed.to_numpy() if values is None and not problems else values), problems

@@ -22,7 +22,7 @@ from typing import Any
 
 from tiffin.errors import SchemaError
 
-__all__ = ["InputSchemaError", "MAX_LISTED", "Problem", "rows_detail", "show"]
+__all__ = ["InputSchemaError", "MAX_LISTED", "Problem", "held_at", "rows_detail", "show"]
 
 MAX_LISTED = 20
 """At most this many problems are written into the message (all are kept in ``problems``)."""
@@ -39,6 +39,26 @@ def show(value: Any, limit: int = _SNIPPET) -> str:
     """
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def held_at(label: Any, value: Any) -> str:
+    """``row 4817 holds 'abc' (str)``: the first offending cell of a column, its value and type.
+
+    Every column problem about values names one this way, so a caller can find the bad cell in
+    a frame of any size (the value is user data, so it is cut short).
+
+    Example:
+        >>> held_at(4817, "abc")
+        "row 4817 holds 'abc' (str)"
+    """
+    label, value = _plain(label), _plain(value)
+    return f"row {show(label, 20)} holds {show(value)} ({type(value).__name__})"
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it reads as (``12``, not ``np.int64(12)``)."""
+    item = getattr(value, "item", None)
+    return item() if callable(item) and getattr(value, "ndim", None) == 0 else value
 
 
 def rows_detail(labels: Sequence[Any], total: int) -> str:

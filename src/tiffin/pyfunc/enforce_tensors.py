@@ -5,7 +5,9 @@ names the wider type (``int32`` -> ``int64``, ``uint8`` -> ``int16``, ``float32`
 ``float64``), cast to the spec's dtype: no value can change. Arrays keep their dtype as data,
 but Python lists do not (``[0.5]`` is no more float64 than float32), so values that arrive as
 lists are converted to the spec's dtype when every value survives: ints must fit, ints into
-floats must be exact, floats may go to any float width but not to ints, and bools only to bool.
+floats must be exact, floats may go to any float width, and into ints only when every value is
+a whole number that fits (``2.0`` is 2, as a JSON client means it; ``2.5`` is refused), and bools
+only to bool.
 
 DataFrames are reshaped as MLflow does: one column of scalars is a ``(-1,)``/``(-1, 1)``
 tensor, one column of lists or arrays is stacked into the spec's shape, several columns of one
@@ -219,8 +221,23 @@ def _cast_python(array: Any, dst: Any) -> tuple[Any, str | None]:
         with np.errstate(over="ignore"):  # an overflow is reported below, not warned
             cast = array.astype(dst)
         bad = np.isfinite(array) & ~np.isfinite(cast)
+    elif src.kind == "f" and dst.kind in "iu":
+        return _whole_floats(array, dst)
     else:
         return None, f"values of kind {src.name} cannot become {dst.name}"
     if bad.any():
         return None, f"value {show(array[bad].flat[0].item())} does not fit {dst.name}"
+    return array.astype(dst), None
+
+
+def _whole_floats(array: Any, dst: Any) -> tuple[Any, str | None]:
+    """Floats from a list into an int tensor: whole, exact (within 2**53) and in range only."""
+    whole = np.isfinite(array) & (array == np.trunc(array))
+    if not whole.all():
+        bad = show(array[~whole].flat[0].item())
+        return None, f"value {bad} is not a whole number; an {dst.name} tensor takes integers"
+    info = np.iinfo(dst)
+    bad_mask = (np.abs(array) > 2.0**53) | (array < info.min) | (array >= float(info.max) + 1)
+    if bad_mask.any():
+        return None, f"value {show(array[bad_mask].flat[0].item())} does not fit {dst.name} exactly"
     return array.astype(dst), None

@@ -107,8 +107,12 @@ async def read_limited(
     return b"".join(parts)
 
 
-def load_json(body: bytes, max_depth: int) -> Any:
+def load_json(body: bytes, max_depth: int, *, allow_nan: bool = False) -> Any:
     """Parse a JSON body the way every route must: orjson, depth bounded, no repeated key.
+
+    ``allow_nan`` also takes the bare ``NaN``, ``Infinity`` and ``-Infinity`` tokens that
+    Python's ``json`` writes (MLflow's ``serving_input_example.json`` holds them for missing
+    values, and MLflow's server reads them); they are not JSON, so only the MLflow route asks.
 
     Raises:
         BadRequestError: not JSON (orjson's message says where; the body is never echoed),
@@ -117,15 +121,34 @@ def load_json(body: bytes, max_depth: int) -> Any:
     Example:
         >>> load_json(b'{"inputs": [[1.0]]}', 64)
         {'inputs': [[1.0]]}
+        >>> load_json(b'{"inputs": [NaN]}', 64, allow_nan=True)
+        {'inputs': [nan]}
     """
     import orjson
 
     try:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError as e:
-        raise BadRequestError(f"the body is not valid JSON: {str(e)[:200]}") from None
+        if not (allow_nan and _NON_FINITE.search(body)):
+            raise BadRequestError(f"the body is not valid JSON: {str(e)[:200]}") from None
+        payload = _load_non_finite(body, str(e))
     check_unique_keys(body, check_depth(payload, max_depth))
     return payload
+
+
+_NON_FINITE = re.compile(rb"\b(?:NaN|Infinity)\b")
+
+
+def _load_non_finite(body: bytes, orjson_error: str) -> Any:
+    """The stdlib parser, which reads NaN/Infinity; bounded by the stack, never echoing input."""
+    import json
+
+    try:
+        return json.loads(body)
+    except RecursionError:
+        raise BadRequestError("the JSON body is nested too deeply") from None
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequestError(f"the body is not valid JSON: {orjson_error[:200]}") from None
 
 
 def check_depth(payload: Any, limit: int) -> int:

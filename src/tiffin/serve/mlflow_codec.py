@@ -37,6 +37,9 @@ Decoder = Callable[[bytes], tuple[Any, dict[str, Any] | None]]
 def decode_json(body: bytes, max_depth: int = 64) -> tuple[Any, dict[str, Any] | None]:
     """Decode an MLflow JSON request into (model input, params).
 
+    Bare ``NaN``/``Infinity`` tokens are read as MLflow's server reads them (its own
+    ``serving_input_example.json`` holds them).
+
     Raises:
         BadRequestError: as :func:`tiffin.serve.limits.load_json`.
         SchemaError: not exactly one input key, or a malformed value.
@@ -45,7 +48,7 @@ def decode_json(body: bytes, max_depth: int = 64) -> tuple[Any, dict[str, Any] |
         >>> decode_json(b'{"dataframe_records": [{"x": 1.0}]}')[0].shape
         (1, 1)
     """
-    return parse_payload(load_json(body, max_depth))
+    return parse_payload(load_json(body, max_depth, allow_nan=True))
 
 
 def decode_csv(body: bytes) -> tuple[Any, dict[str, Any] | None]:
@@ -147,6 +150,11 @@ def _default(value: Any) -> Any:
 def encode_response(result: Any) -> bytes:
     """``{"predictions": ...}`` as JSON bytes; numeric numpy arrays go to orjson directly.
 
+    NaN and infinities are written as ``null``: MLflow's server writes the bare tokens ``NaN``
+    and ``Infinity``, which are not JSON and which strict parsers (browsers, orjson, Go, serde)
+    refuse; Python's ``json`` (MLflow's client) reads ``null`` as well. Non-string keys (a
+    DataFrame's integer column labels) become strings, as Python's ``json`` writes them.
+
     Example:
         >>> import numpy as np
         >>> encode_response(np.array([0.5, 1.0]))
@@ -155,7 +163,7 @@ def encode_response(result: Any) -> bytes:
     import numpy as np
     import orjson
 
-    option = orjson.OPT_SERIALIZE_NUMPY
+    option = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
     if isinstance(result, np.ndarray) and result.dtype.kind in "biuf":
         try:
             return orjson.dumps({"predictions": result}, option=option)

@@ -18,22 +18,37 @@ from typing import Any
 
 from tiffin.errors import SchemaError
 
-__all__ = ["FORMATS", "FROM_NUMBERS", "encode_predictions", "parse_payload"]
+__all__ = ["FORMATS", "FROM_NUMBERS", "MalformedPayloadError", "encode_predictions",
+           "parse_payload"]  # fmt: skip
 
 FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 
 
+class MalformedPayloadError(SchemaError):
+    """The JSON is not an MLflow scoring request (no or several input keys, an unknown key, a
+    ``dataframe_split`` that is not one): MLflow's ``BAD_REQUEST``, as its server answers.
+
+    A :class:`~tiffin.errors.SchemaError` still (HTTP 400); values that do not match the
+    signature stay ``INVALID_PARAMETER_VALUE``, as MLflow's schema enforcement reports them.
+    """
+
+    error_code = "BAD_REQUEST"
+
+
 def _frame_split(value: Any) -> Any:
+    import numpy as np
     import pandas as pd
 
     if not isinstance(value, Mapping) or "data" not in value:
-        raise SchemaError("dataframe_split: expected an object with 'columns' and 'data'")
+        raise MalformedPayloadError("dataframe_split: expected an object with 'columns' and 'data'")
     extra = set(value) - {"columns", "data", "index"}
     if extra:
-        raise SchemaError(f"dataframe_split: unexpected key(s) {sorted(extra)}")
+        raise MalformedPayloadError(f"dataframe_split: unexpected key(s) {sorted(extra)}")
     rows = value["data"]
     if not isinstance(rows, list) or not all(type(row) is list for row in rows):
-        raise SchemaError("dataframe_split: 'data' must be a list of rows, each a list of values")
+        raise MalformedPayloadError(
+            "dataframe_split: 'data' must be a list of rows, each a list of values"
+        )
     columns = value.get("columns")
     if isinstance(columns, list) and all(type(c) is str for c in columns):
         # plain object labels: pandas' default Arrow-backed str index costs ~30 us to build
@@ -43,17 +58,18 @@ def _frame_split(value: Any) -> Any:
     try:
         if block is not None and columns is not None and block.shape[1] == len(columns):
             frame = pd.DataFrame(block, columns=columns)
-            frame.attrs[FROM_NUMBERS] = block.dtype.kind
+            if block.dtype.kind == "i" or not np.isnan(block).any():  # a bare NaN token: null
+                frame.attrs[FROM_NUMBERS] = block.dtype.kind
             return frame
         return pd.DataFrame(rows, columns=columns, index=value.get("index"))
     except (ValueError, TypeError) as e:
-        raise SchemaError(f"dataframe_split: {str(e)[:200]}") from None
+        raise MalformedPayloadError(f"dataframe_split: {str(e)[:200]}") from None
 
 
 FROM_NUMBERS = "tiffin.from_json_numbers"
 """``DataFrame.attrs`` key set on frames built from rows of only floats ("f") or only
-integers ("i"): such a frame has no null, which lets :mod:`tiffin.serve.wire_types` skip
-looking for one."""
+integers ("i") and no NaN (a bare ``NaN`` token): such a frame has no null, which lets
+:mod:`tiffin.serve.wire_types` skip looking for one."""
 
 
 def _numeric_block(rows: list[Any]) -> Any:
@@ -83,7 +99,7 @@ def _frame_records(value: Any) -> Any:
     import pandas as pd
 
     if not isinstance(value, list) or not all(isinstance(r, Mapping) for r in value):
-        raise SchemaError("dataframe_records: expected a list of objects (one per row)")
+        raise MalformedPayloadError("dataframe_records: expected a list of objects (one per row)")
     return pd.DataFrame.from_records(value)
 
 
@@ -101,19 +117,21 @@ def parse_payload(payload: Any) -> tuple[Any, dict[str, Any] | None]:
     """Split an MLflow JSON request into (model input, params).
 
     Raises:
-        SchemaError: not exactly one of the four input keys, or a malformed value.
+        MalformedPayloadError: not exactly one of the four input keys, or a malformed value.
+        SchemaError: ``params`` is not an object.
     """
     if not isinstance(payload, Mapping):
-        raise SchemaError(f"expected a JSON object with one of {list(FORMATS)}")
+        raise MalformedPayloadError(f"expected a JSON object with one of {list(FORMATS)}")
     keys = [k for k in FORMATS if k in payload]
     extra = set(payload) - set(FORMATS) - {"params"}
     if len(keys) != 1 or extra:
-        raise SchemaError(
+        raise MalformedPayloadError(
             f"the request must have exactly one of {list(FORMATS)} (plus optional 'params'); "
             f"got keys {[str(k)[:40] for k in sorted(payload)[:10]]}"
         )
     params = payload.get("params")
     if params is not None and not isinstance(params, Mapping):
+        # a params problem, as MLflow's params enforcement reports it: INVALID_PARAMETER_VALUE
         raise SchemaError(f"params: expected an object, got {type(params).__name__}")
     value = payload[keys[0]]
     if keys[0] == "dataframe_split":
@@ -126,14 +144,24 @@ def parse_payload(payload: Any) -> tuple[Any, dict[str, Any] | None]:
 
 
 def encode_predictions(result: Any) -> Any:
-    """Turn a predict result into JSON-ready values, as MLflow's ``{"predictions": ...}``."""
+    """Turn a predict result into JSON-ready values, as MLflow's ``{"predictions": ...}``.
+
+    The shapes are MLflow 3.17's: an array is nested lists, a DataFrame a list of records, and a
+    Series the records of its one-column frame (``[{"y": 1.5}]``; an unnamed Series is column
+    ``0``, which JSON writes as ``"0"``); lists and dicts pass through.
+
+    Example:
+        >>> import pandas as pd
+        >>> encode_predictions(pd.Series([1.5], name="y"))
+        [{'y': 1.5}]
+    """
     import numpy as np
     import pandas as pd
 
+    if isinstance(result, pd.Series):
+        result = result.to_frame(name=0 if result.name is None else result.name)
     if isinstance(result, pd.DataFrame):
         return result.to_dict(orient="records")
-    if isinstance(result, pd.Series):
-        return result.tolist()
     if isinstance(result, np.ndarray):
         return result.tolist()
     if isinstance(result, Mapping):

@@ -221,7 +221,9 @@ class Scorer:
             return False
         from tiffin.format.example import load_input_example
 
-        example = load_input_example(self.model.model_dir, info)
+        signature = self.model.signature
+        schema = signature.inputs if signature is not None else None
+        example = load_input_example(self.model.model_dir, info, schema)
         if isinstance(example, tuple):
             self.predict(*example)
         else:

@@ -17,13 +17,12 @@ Example:
 
 from __future__ import annotations
 
-import base64
-import binascii
 import itertools
 from typing import Any
 
 import numpy as np
 
+from tiffin.format.base64_text import Base64Error, decode_base64_values
 from tiffin.format.types import DataType, ValueType
 from tiffin.pyfunc.enforce_problems import Problem, show
 
@@ -244,22 +243,24 @@ def _floats(flat: list[Any], kinds: set[type], datatype: str, field: str) -> Any
 
 
 def decode_base64(values: Any, field: str) -> Any:
-    """BYTES data for a ``binary`` column: base64 text -> ``bytes``, as MLflow's JSON encodes it.
+    """BYTES data for a ``binary`` column: base64 text -> ``bytes``, as MLflow's JSON encodes it
+    (line breaks allowed, as ``base64.encodebytes`` writes them; the one decoder every JSON path
+    shares, :func:`tiffin.format.base64_text.decode_base64_values`).
 
     Raises:
         DecodeProblem: a value is not valid base64.
 
     Example:
-        >>> decode_base64(np.array(["aGk="], dtype=object), "b")[0]
+        >>> decode_base64(np.array(["aGk=\\n"], dtype=object), "b")[0]
         b'hi'
     """
-    out = np.empty(len(values), dtype=object)
-    for i, text in enumerate(values):
-        try:
-            out[i] = base64.b64decode(text, validate=True)
-        except (binascii.Error, ValueError):
-            detail = f"binary columns take base64 text; e.g. {show(text)}"
-            raise _fail(field, "BYTES (base64)", "str", detail) from None
+    try:
+        decoded = decode_base64_values(values)
+    except Base64Error as e:
+        detail = f"binary columns take base64 text; element {e.position} is {show(e.value)}"
+        raise _fail(field, "BYTES (base64)", type(e.value).__name__, detail) from None
+    out = np.empty(len(decoded), dtype=object)
+    out[:] = decoded
     return out
 
 

@@ -12,7 +12,14 @@ not choose, so this step reads the numbers the way the signature declares them, 
   calls them integers) up to ``2**53``, beyond which a float no longer holds the exact integer;
 * NaN in a *required* ``float``/``double`` column can only be a null or a missing cell (JSON
   cannot write NaN), so it is refused naming the column and rows, instead of reaching the model
-  and failing there as a 500.
+  and failing there as a 500;
+* a ``binary`` column takes base64 text (JSON and CSV have no bytes; MLflow writes
+  ``base64.encodebytes`` text in its examples and decodes it on ``dataframe_*`` requests), decoded
+  by :func:`tiffin.format.base64_text.decode_base64_values`.
+
+Input that is not a frame (``inputs`` as ``{"column": [values]}``, a list of rows) is first
+made one the way enforcement would (:func:`tiffin.pyfunc.enforce_inputs.to_frame`), so every
+JSON form is read alike.
 
 Everything else is left to enforcement, which reports it with the usual messages.
 
@@ -31,10 +38,12 @@ from typing import Any
 
 import numpy as np
 
+from tiffin.format.base64_text import Base64Error, decode_base64_values
 from tiffin.format.schema import ColSpec, Schema
 from tiffin.format.types import DataType
 from tiffin.pyfunc.enforce_frames import column_plan
-from tiffin.pyfunc.enforce_problems import InputSchemaError, Problem, rows_detail
+from tiffin.pyfunc.enforce_inputs import to_frame
+from tiffin.pyfunc.enforce_problems import InputSchemaError, Problem, held_at, rows_detail
 from tiffin.serve.mlflow_json import FROM_NUMBERS
 
 __all__ = ["read_as_declared"]
@@ -54,7 +63,8 @@ def read_as_declared(frame: Any, schema: Schema | None) -> Any:
     and the per-schema plan is computed once.
 
     Raises:
-        InputSchemaError: a required float column holds nulls (HTTP 400, naming the column).
+        InputSchemaError: a required float column holds nulls, or a binary column holds text
+            that is not base64 (HTTP 400, naming the column and row).
 
     Example:
         >>> read_as_declared(frame, None) is frame  # doctest: +SKIP
@@ -62,10 +72,16 @@ def read_as_declared(frame: Any, schema: Schema | None) -> Any:
     """
     import pandas as pd
 
-    if schema is None or schema.is_tensor or not isinstance(frame, pd.DataFrame):
+    if schema is None or schema.is_tensor:
         return frame
+    if not isinstance(frame, pd.DataFrame):
+        # what enforcement would build first anyway: then a dict or list of columns is read
+        # the same way as a frame (``{"inputs": {"n": [2.0]}}`` for a long column)
+        plan = column_plan(schema)
+        frame = to_frame(frame, plan.names, len(plan.specs), plan.composite)
     if frame.attrs.get(FROM_NUMBERS) == "f" and _only_doubles(schema):
         return frame  # all floats, no null: nothing to read differently
+    frame = _binary_in_frame(frame, schema)
     dtypes = frame.dtypes.tolist()
     position = {name: i for i, name in enumerate(frame.columns.tolist())}
     wire = [(position[s.name], s) for s in _plan(schema)
@@ -105,6 +121,35 @@ def read_as_declared(frame: Any, schema: Schema | None) -> Any:
 
 
 _FLOAT64 = np.dtype(np.float64)
+
+
+def _binary_names(schema: Schema) -> list[str | int]:
+    specs = column_plan(schema).specs
+    return [s.name for s in specs if s.type is DataType.binary and s.name is not None]
+
+
+def _decoded(values: Any, name: str | int, labels: Any) -> Any:
+    """The column's values as bytes (an object array), or the problem naming the bad row."""
+    try:
+        decoded = decode_base64_values(values)
+    except Base64Error as e:
+        row = labels[e.position] if labels is not None else e.position
+        detail = f"binary columns take base64 text; {held_at(row, e.value)}"
+        raise InputSchemaError([Problem(name, "binary", type(e.value).__name__, detail)]) from None
+    out = np.empty(len(decoded), dtype=object)
+    out[:] = decoded
+    return out
+
+
+def _binary_in_frame(frame: Any, schema: Schema) -> Any:
+    names = [n for n in _binary_names(schema) if n in frame.columns]
+    texts = [n for n in names if frame[n].dtype != _FLOAT64 or frame[n].notna().any()]
+    if not texts:
+        return frame
+    out = frame.copy(deep=False)
+    for name in texts:
+        out[name] = _decoded(frame[name].tolist(), name, frame.index)
+    return out
 
 
 def _only_doubles(schema: Schema) -> bool:
