@@ -260,11 +260,12 @@ def test_flavor_paths_outside_the_model_are_refused(where: dict[str, Any], tmp_p
         tiffin.pyfunc.load_model(model, trust=True)
 
 
-def test_an_input_example_outside_the_model_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("key", ["artifact_path", "serving_input_path"])
+def test_an_input_example_outside_the_model_is_refused(key: str, tmp_path: Path) -> None:
     model = tmp_path / "m"
     model.mkdir()
     flavors = {"python_function": {"loader_module": "mlflow.pyfunc.model", "python_model": "p"}}
-    example = {"artifact_path": "../../example.json", "type": "dataframe"}
+    example = {"artifact_path": "input_example.json", key: "../../example.json"}
     data = {"flavors": flavors, "saved_input_example_info": example}
     (model / "MLmodel").write_text(yaml.safe_dump(data))
     with pytest.raises(FormatError, match="the input example"):

@@ -75,8 +75,9 @@ def named_paths(mlmodel: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
             if isinstance(file, str):
                 yield f"flavor {flavor!r} {kind} environment file", file
     example = mlmodel.get("saved_input_example_info")
-    if isinstance(example, Mapping) and example.get("artifact_path") is not None:
-        yield "the input example", str(example["artifact_path"])
+    for key in ("artifact_path", "serving_input_path"):
+        if isinstance(example, Mapping) and example.get(key) is not None:
+            yield f"the input example ({key})", str(example[key])
 
 
 def check_model_paths(model_dir: Path, mlmodel: Mapping[str, Any]) -> None:
