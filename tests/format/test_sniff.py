@@ -89,15 +89,17 @@ def test_a_second_pickle_after_a_harmless_one_is_found() -> None:
     assert sniff_bytes(b"I1\n." + pickle.dumps(TouchOnLoad(Path("never")), protocol=0))
 
 
-def test_numpy_object_arrays_are_flagged_and_numeric_ones_are_not() -> None:
+@pytest.mark.parametrize("version", [(1, 0), (2, 0), (3, 0)])
+def test_numpy_object_arrays_are_flagged_and_numeric_ones_are_not(version: tuple[int, int]) -> None:
     def npy(array: np.ndarray) -> bytes:
         buf = io.BytesIO()
-        np.save(buf, array, allow_pickle=True)
+        np.lib.format.write_array(buf, array, version=version, allow_pickle=True)
         return buf.getvalue()
 
     assert "NumPy array of Python objects" in str(sniff_bytes(npy(np.array([1, None]))))
     structured = np.zeros(2, dtype=[("a", "i4"), ("b", "O")])
     assert sniff_bytes(npy(structured))
+    assert sniff_bytes(npy(np.zeros(2, dtype=[("Obj", "f8")]))) is None  # an 'O' in a name
     assert sniff_bytes(npy(np.arange(10.0))) is None
     buf = io.BytesIO()
     np.savez(buf, ok=np.arange(3), bad=np.array(["x", None], dtype=object))

@@ -244,21 +244,38 @@ def _walk_pickle(cur: _Cursor) -> str | None:
     raise _Unsafe(f"a pickle-like stream longer than {_MAX_OPS} opcodes (treated as unsafe)")
 
 
+_SIMPLE_DESCR = re.compile(rb"""['"]descr['"]\s*:\s*['"]([^'"]*)['"]""")
+
+
 def _npy_reason(f: _Stream) -> str | None:
-    """An ``.npy`` header: object arrays are stored as a pickle, so they run code on load."""
+    """An ``.npy`` header: object arrays are stored as a pickle, so they run code on load.
+
+    A plain dtype string (``'<f8'``) holds an object only as ``'O'``; only structured dtypes go
+    to numpy's own (slower, ``literal_eval``) header parser.
+    """
     import numpy as np
 
+    head = f.read(10)  # magic, version, and a 2-byte (v1) or the start of a 4-byte length
+    if len(head) < 10:
+        return None
+    width = 2 if head[6:7] == b"\x01" else 4
+    length = int.from_bytes(head[8:10] + (f.read(2) if width == 4 else b""), "little")
+    header = f.read(min(length, 1 << 20))
+    simple = _SIMPLE_DESCR.search(header)
+    if simple is not None:
+        return None if b"O" not in simple.group(1) else _OBJECT_ARRAY
     try:
-        version = np.lib.format.read_magic(f)
-        if version == (1, 0):
-            _shape, _order, dtype = np.lib.format.read_array_header_1_0(f)
+        stream = io.BytesIO(length.to_bytes(width, "little") + header)  # as after the magic
+        if width == 2:
+            _shape, _order, dtype = np.lib.format.read_array_header_1_0(stream)
         else:
-            _shape, _order, dtype = np.lib.format.read_array_header_2_0(f)
+            _shape, _order, dtype = np.lib.format.read_array_header_2_0(stream)
     except (ValueError, SyntaxError, TypeError, OSError, EOFError):
         return None  # numpy refuses it before reading any data, so nothing can run
-    if dtype.hasobject:
-        return "a NumPy array of Python objects (loading it unpickles)"
-    return None
+    return _OBJECT_ARRAY if dtype.hasobject else None
+
+
+_OBJECT_ARRAY = "a NumPy array of Python objects (loading it unpickles)"
 
 
 class _Chunks(io.RawIOBase):
