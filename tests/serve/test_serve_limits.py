@@ -99,6 +99,8 @@ def test_token_is_required_except_on_health(
             assert response.status_code == 401, path
             assert response.headers["www-authenticate"] == "Bearer"
             assert message in response.json()["message"]
+        v2 = anonymous.post("/v2/models/model/infer", json={"inputs": []})
+        assert v2.status_code == 401 and message in v2.json()["error"]  # what V2 clients read
 
 
 def test_metrics_count_requests_errors_and_load_time(client: httpx.Client) -> None:

@@ -35,6 +35,7 @@ from tiffin.serve.errors import (
     error_body,
     http_status,
     unexpected_error_body,
+    with_error_key,
 )
 from tiffin.serve.limits import Limits, count_rows, read_limited
 from tiffin.serve.offload import INLINE_BYTES, INLINE_ROWS, run_sized
@@ -42,6 +43,7 @@ from tiffin.serve.runtime import Runtime
 from tiffin.serve.scorer import Scorer
 from tiffin.serve.v2_codec import decode_infer_request, encode_infer_response
 from tiffin.serve.v2_metadata import model_metadata, server_metadata
+from tiffin.serve.v2_parameters import refuse_binary_body
 
 __all__ = [
     "ErrorHook",
@@ -71,8 +73,7 @@ def v2_error_body(error: BaseException) -> dict[str, Any]:
         >>> v2_error_body(NotReadyError("draining"))
         {'error': 'draining', 'error_code': 'TEMPORARILY_UNAVAILABLE', 'message': 'draining'}
     """
-    body = error_body(error)
-    return {"error": body["message"], **body}
+    return with_error_key(error_body(error))
 
 
 def _error_response(error: BaseException) -> Response:
@@ -93,8 +94,7 @@ def _v2_errors(handler: Handler, on_error: ErrorHook | None) -> Handler:
         except ClientDisconnect:
             raise
         except Exception as e:
-            body = unexpected_error_body(e)
-            body = {"error": body["message"], **body}
+            body = with_error_key(unexpected_error_body(e))
             response = Response(orjson.dumps(body), status_code=500, media_type=JSON)
             code = "INTERNAL_ERROR"
         if on_error is not None:
@@ -185,6 +185,7 @@ def v2_routes(
 
     async def infer(request: Request) -> Response:
         name, scorer = served(request)
+        refuse_binary_body(request.headers)
         _check_content_type(request.headers.get("content-type"))
         body = await read_limited(request.headers, request.stream(), bounds.max_body_bytes)
         signature, version = scorer.model.signature, scorer.version()
