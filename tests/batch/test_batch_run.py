@@ -82,6 +82,27 @@ def test_keep_columns_carries_columns_the_model_does_not_take(
         predict_file(model, src, tmp_path / "o.csv")
 
 
+@pytest.mark.parametrize("chunk_rows", [None, 7_777])
+def test_free_text_with_newlines_in_quotes_predicts_every_row(
+    chunk_rows: int | None, model: PyFuncModel, logreg: Any, tmp_path: Path
+) -> None:
+    """pandas quotes free text with newlines; 150,000 rows at the default chunk size once failed
+    with "Expected 6 columns, got 1" (a range cut inside quotes)."""
+    rng = np.random.default_rng(3)
+    rows = 150_000
+    data = pd.DataFrame(rng.normal(size=(rows, 5)), columns=[f"f{i}" for i in range(5)])
+    data["comment"] = np.where(np.arange(rows) % 3 == 0, 'said "hi",\nthen\r\nleft', "ok")
+    src = tmp_path / "in.csv"
+    data.to_csv(src, index=False)
+    out = tmp_path / "out.parquet"
+    options = {} if chunk_rows is None else {"chunk_rows": chunk_rows}
+    summary = predict_file(model, src, out, keep_columns=True, workers=2, **options)
+    got = pq.read_table(out).to_pandas()
+    assert summary.rows == rows and summary.chunks >= 2
+    assert got["comment"].tolist() == data["comment"].tolist()
+    assert np.array_equal(got["prediction"].to_numpy(), logreg.predict(data.iloc[:, :5]))
+
+
 def test_json_output_is_mlflows_predictions_object(
     model: PyFuncModel, frame: pd.DataFrame, write_input: WriteInput, tmp_path: Path
 ) -> None:
