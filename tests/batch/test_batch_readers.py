@@ -202,3 +202,28 @@ def test_a_quoted_crlf_across_a_parser_block_keeps_both_bytes(offset: int, tmp_p
     expected.to_csv(path, index=False)
     got = _all_rows(path, "csv", DEFAULT_CHUNK_ROWS).to_pandas()
     assert got["s"].tolist() == expected["s"].tolist()
+
+
+def test_parquet_dictionary_columns_are_read_as_their_values(tmp_path: Path) -> None:
+    """A pandas Categorical or a pyarrow dictionary array in Parquet is data, not "category"."""
+    import pyarrow.parquet as pq
+
+    from tiffin.pyfunc.enforce import enforce_input
+
+    path = tmp_path / "cat.parquet"
+    pd.DataFrame({"city": pd.Categorical(["lyon", "oslo", "lyon", None])}).assign(
+        k=pa.array([3, 1, 3, 1]).dictionary_encode().to_pandas(),
+        tag=pa.array(["a", "b", None, "a"]).dictionary_encode().to_pandas(),
+    ).to_parquet(path)
+    assert pa.types.is_dictionary(pq.read_schema(path).field("city").type)
+    schema = Schema([ColSpec("string", "city", required=False), ColSpec("long", "k"),
+                     ColSpec("string", "tag", required=False)])  # fmt: skip
+    source = open_source(path, "parquet", 3, schema)
+    frames = [piece.read().to_pandas() for piece in source.pieces()]
+    whole = pd.concat(frames, ignore_index=True)
+    assert whole["city"].tolist()[:3] == ["lyon", "oslo", "lyon"] and pd.isna(whole["city"][3])
+    assert whole["k"].tolist() == [3, 1, 3, 1] and str(whole["k"].dtype) == "int64"
+    for frame in frames:
+        assert "category" not in {str(t) for t in frame.dtypes}
+        enforce_input(frame, schema)  # no "expected string, received category"
+    assert not pa.types.is_dictionary(source.empty_table().schema.field("city").type)
