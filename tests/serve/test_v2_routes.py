@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -134,8 +135,7 @@ def test_model_metadata_comes_from_the_signature(client: AppClient, frame: pd.Da
     assert [t["name"] for t in meta["inputs"]] == list(frame.columns)
     assert {t["datatype"] for t in meta["inputs"]} == {"FP64"}
     assert meta["outputs"] == [{"name": "predict", "datatype": "INT64", "shape": [-1]}]
-    version = meta["versions"][0]
-    assert client.get(f"/v2/models/logreg/versions/{version}").json() == meta
+    assert "versions" not in meta  # served from a path: no registry version (not tiffin's)
     assert client.get("/v2/models/logreg/ready").json() == {"name": "logreg", "ready": True}
     params = client.get("/v2/models/scale").json()["parameters"]["params"]
     assert {p["name"]: p["default"] for p in params} == {
@@ -172,11 +172,34 @@ def test_infer_predicts_like_the_model_in_process(
             "data": logreg.predict(rows).tolist(),
         }
     ]
-    version = answer["model_version"]
-    pinned = client.post(
-        f"/v2/models/logreg/versions/{version}/infer", json={"inputs": columns(rows)}
+    assert "model_version" not in answer  # optional in V2; a path has no registry version
+
+
+def test_a_registered_version_is_reported_and_pinnable(
+    client: AppClient, runtime: FakeRuntime, frame: pd.DataFrame
+) -> None:
+    runtime.scorers["churn"] = dataclasses.replace(runtime.scorers["logreg"], registered_version=3)
+    meta = client.get("/v2/models/churn").json()
+    assert meta["versions"] == ["3"]
+    assert client.get("/v2/models/churn/versions/3").json() == meta
+    request = {"inputs": columns(frame.head(2))}
+    answer = client.post("/v2/models/churn/versions/3/infer", json=request).json()
+    assert answer["model_version"] == "3"
+    body = assert_v2_error(
+        client.get("/v2/models/churn/versions/2"), 404, "RESOURCE_DOES_NOT_EXIST"
     )
-    assert pinned.json()["outputs"] == answer["outputs"]
+    assert "(version 3 is)" in body["message"]
+
+
+def test_a_path_model_has_no_version_to_pin(client: AppClient) -> None:
+    import tiffin
+
+    body = assert_v2_error(
+        client.get(f"/v2/models/logreg/versions/{tiffin.__version__}"),
+        404,
+        "RESOURCE_DOES_NOT_EXIST",
+    )
+    assert "without a registry version" in body["message"]
 
 
 def test_a_large_body_is_decoded_off_the_event_loop_and_predicts(

@@ -191,10 +191,12 @@ async def _on_unexpected(request: Request, exc: Exception) -> Response:
     return _json_error(request.url.path, 500, unexpected_error_body(exc))
 
 
-def _described(served: ServedModels) -> dict[str, tuple[str, Signature | None]]:
-    """Name -> (version, signature) of what is served right now (changes when aliases move)."""
+def _described(served: ServedModels) -> dict[str, tuple[str | None, Signature | None]]:
+    """Name -> (registry version or None, signature) of what is served right now (changes
+    when aliases move)."""
     return {
-        n: (served.scorer(n).version(), served.scorer(n).model.signature) for n in served.names()
+        n: (served.scorer(n).model_version(), served.scorer(n).model.signature)
+        for n in served.names()
     }
 
 
@@ -206,7 +208,7 @@ def _service_routes(served: ServedModels, *, bearer_auth: bool, base_url: str) -
     openapi_cache: dict[Any, bytes] = {}
     docs_cache: dict[Any, DocsPage] = {}
 
-    def versions(described: dict[str, tuple[str, Signature | None]]) -> Any:
+    def versions(described: dict[str, tuple[str | None, Signature | None]]) -> Any:
         return tuple((name, version) for name, (version, _) in described.items())
 
     async def metrics(request: Request) -> Response:

@@ -154,10 +154,15 @@ def v2_routes(
         name = request.path_params["name"]
         scorer = runtime.scorer(name)
         version = request.path_params.get("version")
-        if version is not None and version != scorer.version():
+        served_version = scorer.model_version()
+        if version is not None and version != served_version:
+            which = (
+                f"version {served_version} is"
+                if served_version is not None
+                else "it is served from a path or run, without a registry version"
+            )
             raise NotFoundError(
-                f"model {show(name, 60)} version {show(version, 40)} is not served "
-                f"(version {scorer.version()} is)"
+                f"model {show(name, 60)} version {show(version, 40)} is not served ({which})"
             )
         return name, scorer
 
@@ -175,7 +180,7 @@ def v2_routes(
     async def metadata(request: Request) -> Response:
         name, scorer = served(request)
         signature = scorer.model.signature
-        return _json(model_metadata(name, scorer.version(), signature, _platform(scorer)))
+        return _json(model_metadata(name, scorer.model_version(), signature, _platform(scorer)))
 
     async def model_ready(request: Request) -> Response:
         name, scorer = served(request)
@@ -188,7 +193,7 @@ def v2_routes(
         refuse_binary_body(request.headers)
         _check_content_type(request.headers.get("content-type"))
         body = await read_limited(request.headers, request.stream(), bounds.max_body_bytes)
-        signature, version = scorer.model.signature, scorer.version()
+        signature, version = scorer.model.signature, scorer.model_version()
         decoded = await run_sized(
             len(body) <= INLINE_BYTES,
             decode_infer_request,
