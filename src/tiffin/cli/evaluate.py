@@ -53,7 +53,8 @@ def _read(path: Path, fmt: str | None) -> Any:
 
 
 @click.command("evaluate")
-@click.option("-m", "--model-uri", required=True, help="Path, runs:/ or models:/ URI.")
+@click.option("-m", "--model-uri", required=True,
+              help="Model directory, .tiffin file, file://, runs:/ or models:/ URI.")  # fmt: skip
 @click.option("-i", "--input-path", type=click.Path(exists=True, path_type=Path), required=True,
               help="Labelled data: CSV, JSON records, JSON Lines or Parquet.")  # fmt: skip
 @click.option("-t", "--content-type", default=None, help="Input format (default: extension).")

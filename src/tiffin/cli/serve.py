@@ -171,7 +171,8 @@ def _run(models: list[tuple[str, str]], **opts: Any) -> None:
 
 
 @click.command("serve")
-@click.option("-m", "--model-uri", required=True, help="Path, runs:/ or models:/ URI.")
+@click.option("-m", "--model-uri", required=True,
+              help="Model directory, .tiffin file, file://, runs:/ or models:/ URI.")  # fmt: skip
 @click.option("--name", default=None,
               help="Name for V2 routes and metrics (default: the model's name).")  # fmt: skip
 @_server_options
