@@ -82,6 +82,27 @@ def test_keep_columns_carries_columns_the_model_does_not_take(
         predict_file(model, src, tmp_path / "o.csv")
 
 
+@pytest.mark.parametrize("chunk_rows", [None, 7_777])
+def test_free_text_with_newlines_in_quotes_predicts_every_row(
+    chunk_rows: int | None, model: PyFuncModel, logreg: Any, tmp_path: Path
+) -> None:
+    """pandas quotes free text with newlines; 150,000 rows at the default chunk size once failed
+    with "Expected 6 columns, got 1" (a range cut inside quotes)."""
+    rng = np.random.default_rng(3)
+    rows = 150_000
+    data = pd.DataFrame(rng.normal(size=(rows, 5)), columns=[f"f{i}" for i in range(5)])
+    data["comment"] = np.where(np.arange(rows) % 3 == 0, 'said "hi",\nthen\r\nleft', "ok")
+    src = tmp_path / "in.csv"
+    data.to_csv(src, index=False)
+    out = tmp_path / "out.parquet"
+    options = {} if chunk_rows is None else {"chunk_rows": chunk_rows}
+    summary = predict_file(model, src, out, keep_columns=True, workers=2, **options)
+    got = pq.read_table(out).to_pandas()
+    assert summary.rows == rows and summary.chunks >= 2
+    assert got["comment"].tolist() == data["comment"].tolist()
+    assert np.array_equal(got["prediction"].to_numpy(), logreg.predict(data.iloc[:, :5]))
+
+
 def test_json_output_is_mlflows_predictions_object(
     model: PyFuncModel, frame: pd.DataFrame, write_input: WriteInput, tmp_path: Path
 ) -> None:
@@ -198,3 +219,59 @@ def test_write_result_gives_whole_file_results_the_batch_columns(tmp_path: Path)
     out = tmp_path / "p.parquet"
     write_result(np.array([[0.1, 0.9], [0.8, 0.2]]), out)
     assert pq.read_table(out).column_names == ["prediction_0", "prediction_1"]
+
+
+def _missing_cases(frame: pd.DataFrame, fmt: str, path: Path) -> Path:
+    """Row 97's f3 missing: an empty CSV cell, or a JSON Lines record without the key."""
+    import orjson
+
+    records = frame.to_dict("records")
+    if fmt == "csv":
+        missing = frame.astype(object)
+        missing.loc[97, "f3"] = None
+        missing.to_csv(path, index=False)
+    else:
+        del records[97]["f3"]
+        path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+@pytest.mark.parametrize("chunk_rows", [10, 1_000])
+def test_a_missing_required_double_names_its_row_as_the_server_does(
+    fmt: str, chunk_rows: int, model: PyFuncModel, model_dir: Path, frame: pd.DataFrame,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    """Batch once read these as NaN and predicted; the server answers 400: one rule for both."""
+    from tiffin.serve.scorer import Scorer
+    from tiffin.serve.wire_types import read_as_declared
+
+    src = _missing_cases(frame, fmt, tmp_path / f"in.{fmt}")
+    out = tmp_path / "out.csv"
+    with pytest.raises(SchemaError) as caught:
+        predict_file(model, src, out, workers=2, chunk_rows=chunk_rows)
+    message = str(caught.value)
+    assert message.startswith(f"in.{fmt}, rows ")
+    problem = "column 'f3': expected double, received null (required but has 1 null(s) (rows [97]))"
+    assert problem in message
+    assert not out.exists()
+    # the server's decision for the same rows (its JSON/CSV decode, then the same rule)
+    whole = pd.read_csv(src) if fmt == "csv" else pd.read_json(src, lines=True)
+    signature = Scorer.load(model_dir).model.signature
+    assert signature is not None
+    with pytest.raises(SchemaError) as served:
+        read_as_declared(whole, signature.inputs)
+    assert problem in str(served.value)
+
+
+def test_a_real_nan_in_parquet_still_reaches_the_model(
+    model: PyFuncModel, frame: pd.DataFrame, tmp_path: Path
+) -> None:
+    """Parquet can write NaN, so it is the sender's value, as in-process (and on the server)."""
+    data = frame.copy()
+    data.loc[5, "f3"] = np.nan
+    src = tmp_path / "in.parquet"
+    data.to_parquet(src)
+    with pytest.raises(ValueError, match="NaN") as caught:  # scikit-learn's own refusal
+        predict_file(model, src, tmp_path / "o.parquet")
+    assert not isinstance(caught.value, SchemaError)

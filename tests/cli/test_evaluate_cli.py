@@ -65,3 +65,39 @@ def test_bad_threshold_and_missing_target_column(labelled: tuple[Path, Path]) ->
     assert bad.returncode == 2 and "NAME=VALUE" in bad.stderr
     missing = _run("-m", str(model), "-i", str(data), "--target", "nope")
     assert missing.returncode == 4 and "target column 'nope'" in missing.stderr
+
+
+@pytest.mark.parametrize("extra", [[], ["--no-plots"], ["--run-id"], ["--json", "--run-id"]])
+def test_nothing_is_left_in_the_temporary_directory(
+    labelled: tuple[Path, Path], tmp_path: Path, extra: list[str]
+) -> None:
+    """Every call once left a tiffin-evaluation-* directory behind."""
+    import os
+
+    model, data = labelled
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch), "TIFFIN_TRACKING_URI": str(tmp_path / "t.db")}
+    if "--run-id" in extra:
+        tiffin.set_tracking_uri(tmp_path / "t.db")
+        try:
+            with tiffin.start_run() as run:
+                pass
+        finally:
+            tiffin.set_tracking_uri(None)
+        extra = [*extra, run.info.run_id]
+    result = subprocess.run(
+        [sys.executable, "-m", "tiffin", "models", "evaluate", "-m", str(model), "-i",
+         str(data), "--target", "label", *extra],
+        capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert list(scratch.iterdir()) == []
+    if "--run-id" in extra:
+        root = Path(run.info.artifact_uri.removeprefix("file://")) / "evaluation"
+        assert {p.name for p in root.iterdir()} >= {"roc_curve.png", "confusion_matrix.png"}
+        if "--json" in extra:
+            artifacts = json.loads(result.stdout)["artifacts"]
+            assert artifacts["roc_curve"] == f"runs:/{run.info.run_id}/evaluation/roc_curve.png"
+    elif not extra:
+        assert "pass -o DIR to keep them" in result.stdout

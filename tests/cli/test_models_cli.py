@@ -116,3 +116,14 @@ def test_instances_and_inputs_forms(
     proc = _run("models", "predict", "-m", str(model), "-i", str(src), "-o", str(out))
     assert proc.returncode == 0, proc.stderr
     assert json.loads(out.read_text())["predictions"] == logreg.predict(rows).tolist()
+
+
+@pytest.mark.parametrize("command", ["predict", "serve", "evaluate"])
+def test_the_help_of_commands_that_load_a_model_names_tiffin_files(command: str) -> None:
+    from click.testing import CliRunner
+
+    from tiffin.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["models", command, "--help"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert ".tiffin file" in result.output

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -31,8 +33,12 @@ def store(tmp_path: Path, logreg: Any) -> dict[str, str]:
     }
 
 
-def _run(store: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def _run(
+    store: dict[str, str], *args: str, columns: int | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "TIFFIN_TRACKING_URI": store["uri"]}
+    if columns is not None:
+        env["COLUMNS"] = str(columns)
     return subprocess.run(
         [sys.executable, "-m", "tiffin", *args],
         capture_output=True,
@@ -55,7 +61,12 @@ def test_register_alias_and_list(store: dict[str, str]) -> None:
     listed = json.loads(_run(store, "models", "list", "--json").stdout)
     assert listed[0]["name"] == "churn" and listed[0]["aliases"] == {"champion": 1}
     versions = json.loads(_run(store, "models", "versions", "churn", "--json").stdout)
-    assert versions[0]["aliases"] == "champion" and versions[0]["source"].endswith("/model")
+    assert versions[0]["aliases"] == ["champion"]  # a list of names, as MLflow's ModelVersion
+    assert versions[0]["source"].endswith("/model")
+    assert re.fullmatch(r"[0-9a-f]{64}", versions[0]["digest"])  # whole, not cut to 16
+    assert json.loads(reg.stdout)[0]["digest"] == versions[0]["digest"]
+    table = _run(store, "models", "versions", "churn", columns=80).stdout
+    assert store["run"] in table  # the run ID whole, on one line, at 80 columns
     assert "churn" in _run(store, "models", "list").stdout  # the rich table
     assert _run(store, "models", "alias", "delete", "churn", "champion").returncode == 0
     missing = _run(store, "models", "versions", "nope")
@@ -70,3 +81,36 @@ def test_runs_list_and_show(store: dict[str, str]) -> None:
     shown = json.loads(_run(store, "runs", "show", store["run"], "--json").stdout)
     assert shown[0]["metrics.acc"] == 0.95
     assert _run(store, "runs", "show", "0" * 32).returncode == 3
+
+
+def test_runs_list_covers_every_experiment_by_default(store: dict[str, str]) -> None:
+    """A run in a named experiment (set_experiment) once left the default listing empty."""
+    tiffin.set_tracking_uri(Path(store["uri"].removeprefix("sqlite:///")))
+    try:
+        tiffin.set_experiment("churn")
+        with tiffin.start_run(run_name="in-churn") as other:
+            tiffin.log_metric("acc", 0.5)
+    finally:
+        tiffin.set_tracking_uri(None)
+    listed = json.loads(_run(store, "runs", "list", "--json").stdout)
+    assert {r["run_id"] for r in listed} == {store["run"], other.info.run_id}
+    table = _run(store, "runs", "list", columns=80).stdout
+    assert "all 2 experiment(s)" in table
+    only = json.loads(_run(store, "runs", "list", "--experiment-id", "0", "--json").stdout)
+    assert [r["run_id"] for r in only] == [store["run"]]
+    assert "experiment(s) 0" in _run(store, "runs", "list", "--experiment-id", "0").stdout
+
+
+def test_runs_list_shows_iso_times_and_whole_run_ids_at_80_columns(
+    store: dict[str, str],
+) -> None:
+    listed = json.loads(_run(store, "runs", "list", "--json").stdout)
+    start = listed[0]["start_time"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", start), start
+    moment = dt.datetime.fromisoformat(start.replace("Z", "+00:00"))
+    assert abs((dt.datetime.now(dt.UTC) - moment).total_seconds()) < 600
+    table = _run(store, "runs", "list", columns=80).stdout
+    assert store["run"] in table, table  # whole, on one line, copyable
+    assert max(len(line) for line in table.splitlines()) <= 80
+    shown = json.loads(_run(store, "runs", "show", store["run"], "--json").stdout)
+    assert shown[0]["start_time"] == start

@@ -211,3 +211,14 @@ def test_signature_is_enforced_as_in_predict(iris: Any) -> None:
     path, frame, _ = iris
     with pytest.raises(SchemaError, match="petal width"):
         tiffin.evaluate(path, frame.drop(columns="petal width (cm)"), targets="species")
+
+
+def test_no_plots_makes_no_temporary_directory(
+    iris: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    path, frame, _ = iris
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    tiffin.evaluate(path, frame, targets="species", plots=False)
+    assert list(tmp_path.iterdir()) == []

@@ -110,3 +110,12 @@ def test_large_or_linked_serving_examples_are_not_read(tmp_path: Path) -> None:
 def test_model_names_are_escaped_in_paths_and_text(name: str) -> None:
     page = docs_page({name: ("1", SIGNATURE)}).html
     assert "/v2/models/" + name.replace(" ", "%20").replace("&", "%26") in page
+
+
+def test_a_model_without_a_registry_version_shows_none() -> None:
+    """A path or runs:/ model has no version: not tiffin's, and no pinned routes."""
+    import tiffin
+
+    page = docs_page({"iris": (None, SIGNATURE)}).html
+    assert "/v2/models/iris/infer" in page and "/versions/" not in page
+    assert f"version {tiffin.__version__}" not in page and "version None" not in page

@@ -7,6 +7,7 @@ positive and negative) against the V2 routes of three real models and checks eve
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import sys
 import textwrap
@@ -100,13 +101,14 @@ def tensor_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def scorers(sklearn_model: Path, typed_model: Path, tensor_model: Path) -> dict[str, Scorer]:
     return {
         "logreg": Scorer.load(sklearn_model),
-        "typed": Scorer.load(typed_model, trust=True),
+        # as served from models:/ (a registry version, so versioned routes too)
+        "typed": dataclasses.replace(Scorer.load(typed_model, trust=True), registered_version=2),
         "tensor": Scorer.load(tensor_model),
     }
 
 
 def document(scorers: Mapping[str, Scorer], **kwargs: Any) -> dict[str, Any]:
-    models = {name: (s.version(), s.model.signature) for name, s in scorers.items()}
+    models = {name: (s.model_version(), s.model.signature) for name, s in scorers.items()}
     return openapi_document(models, **kwargs)
 
 
@@ -270,7 +272,7 @@ def v2_schema(scorers: dict[str, Scorer]) -> Any:
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_schemathesis_finds_no_fault_in_the_v2_routes(v2_schema: Any, mode: Any) -> None:
     operations = [result.ok() for result in v2_schema.get_all_operations()]
-    assert len(operations) == 3 + 3 * 6  # server routes, then 6 per model
+    assert len(operations) == 3 + 3 * 3 + 3  # server routes, 3 per model, 3 more when versioned
     if mode is GenerationMode.NEGATIVE:  # a GET without parameters has no invalid form
         operations = [op for op in operations if op.method.upper() == "POST"]
     for operation in operations:
@@ -295,3 +297,11 @@ def test_frames_from_the_examples_have_the_schema_columns(scorers: dict[str, Sco
         "flag",
         "when",
     ]
+
+
+def test_a_model_without_a_registry_version_has_no_versioned_routes() -> None:
+    doc = openapi_document({"iris": (None, TYPED)})
+    validate(doc)
+    assert "/v2/models/iris/infer" in doc["paths"]
+    assert not [p for p in doc["paths"] if "/versions/" in p]
+    assert "version None" not in doc["info"]["description"]

@@ -900,6 +900,53 @@ def test_S30_unknown_paths_are_a_json_404(battery: Battery, method: bytes, path:
     battery.targets["main"].still_serves()
 
 
+@pytest.mark.parametrize(
+    "method, path, status, error_code",
+    [
+        pytest.param(b"GET", b"/v2/models/logreg/config", 404, "ENDPOINT_NOT_FOUND",
+                     id="S30-v2-model-config"),
+        pytest.param(b"GET", b"/v2/models/logreg/stats", 404, "ENDPOINT_NOT_FOUND",
+                     id="S30-v2-model-stats"),
+        pytest.param(b"POST", b"/v2/repository/index", 404, "ENDPOINT_NOT_FOUND",
+                     id="S30-v2-repository-index"),
+        pytest.param(b"POST", b"/v2/repository/models/logreg/load", 404, "ENDPOINT_NOT_FOUND",
+                     id="S30-v2-repository-load"),
+        pytest.param(b"GET", b"/v2/" + b"A" * 3000, 404, "ENDPOINT_NOT_FOUND",
+                     id="S30-v2-long-path"),
+        pytest.param(b"PUT", b"/v2/models/logreg/infer", 405, "METHOD_NOT_ALLOWED",
+                     id="S30-v2-wrong-method"),
+        pytest.param(b"DELETE", b"/v2", 405, "METHOD_NOT_ALLOWED", id="S30-v2-root-method"),
+    ],
+)  # fmt: skip
+def test_S30_every_error_under_v2_carries_the_error_key(
+    battery: Battery, method: bytes, path: bytes, status: int, error_code: str
+) -> None:
+    """V2 clients (tritonclient) read ``error``: routed or not, every /v2 error has it."""
+    request = (method + b" " + path + b" HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+               b"\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")  # fmt: skip
+    result = battery.exchange(request)
+    assert result.responses, "no answer"
+    body = assert_raw_error(result.responses[0], request, status, error_code=error_code)
+    assert isinstance(body.get("error"), str) and body["error"] == body["message"], body
+    battery.targets["main"].still_serves()
+
+
+def test_S30_a_binary_tensor_request_is_a_400_naming_the_extension(battery: Battery) -> None:
+    header = b'{"inputs": [{"name": "f0", "shape": [1], "datatype": "FP64", ' \
+        b'"parameters": {"binary_data_size": 8}}]}'  # fmt: skip
+    body = header + b"\x00" * 8
+    request = (b"POST /v2/models/logreg/infer HTTP/1.1\r\nHost: x\r\n"
+               b"Content-Type: application/octet-stream\r\n"
+               b"Inference-Header-Content-Length: " + str(len(header)).encode() +
+               b"\r\nContent-Length: " + str(len(body)).encode() +
+               b"\r\nConnection: close\r\n\r\n" + body)  # fmt: skip
+    result = battery.exchange(request)
+    answer = assert_raw_error(result.responses[0], request, 400, error_code="BAD_REQUEST",
+                              named="binary tensor data extension")  # fmt: skip
+    assert answer["error"] == answer["message"]
+    battery.targets["main"].still_serves()
+
+
 def test_S34_a_pipelined_request_after_a_400_gets_its_own_answer(battery: Battery) -> None:
     main = battery.targets["main"]
     bad = json_post(b"/invocations", b'{"inputs": [1,')

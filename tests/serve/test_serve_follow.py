@@ -57,6 +57,7 @@ def test_alias_moves_are_followed_without_a_failed_request(
     worker.start()
     try:
         assert httpx.get(f"{server.url}/version").text == "1"
+        assert httpx.get(f"{server.url}/v2/models/churn").json()["versions"] == ["1"]
         for version in (2, 3):
             client_api.set_registered_model_alias("churn", "champion", version)
             deadline = time.monotonic() + 10
@@ -71,6 +72,8 @@ def test_alias_moves_are_followed_without_a_failed_request(
     assert all(pred in expected.values() for _, _, pred in seen)
     assert {v for _, v, _ in seen} >= {"1", "3"}
     assert "now serving version 3" in server.log_text()
+    assert "loaded models:/churn@champion as 'churn' (version 1) in" in server.log_text()
+    assert "alembic" not in server.log_text()  # the registry's migrations say nothing at INFO
 
 
 def test_a_version_that_fails_to_load_is_not_swapped_in(
@@ -96,6 +99,7 @@ def test_a_version_that_fails_to_load_is_not_swapped_in(
             assert time.monotonic() < deadline, server.log_text()
             time.sleep(0.1)
         assert httpx.get(f"{server.url}/version").text == "1"
+        assert httpx.get(f"{server.url}/v2/models/churn").json()["versions"] == ["1"]
         body = {"dataframe_split": frame.head(3).to_dict(orient="split", index=False)}
         response = httpx.post(f"{server.url}/invocations", json=body)
         assert response.json()["predictions"] == logreg.predict(frame.head(3)).tolist()

@@ -163,17 +163,49 @@ def test_deep_json_is_refused_before_it_is_walked() -> None:
         decode_infer_request(deep, COLUMNS, max_depth=64)
 
 
-def test_parameters_become_params_except_mlservers_reserved_keys() -> None:
+def test_parameters_become_params_except_the_protocols_reserved_ones() -> None:
     inputs = (tensor("x", "FP64", [1.0]), tensor("n", "INT64", [1]))
-    request = decode(*inputs, parameters={"k": 3, "content_type": "pd", "headers": {}})
-    assert request.params == {"k": 3}
-    assert decode(*inputs, parameters={"content_type": "pd"}).params is None
+    protocol = {
+        "content_type": "pd", "headers": {}, "binary_data_output": True, "priority": 1,
+        "timeout": 100, "sequence_id": 7, "sequence_start": True, "sequence_end": False,
+        "triton_enable_empty_final_response": True,
+    }  # fmt: skip
+    assert decode(*inputs, parameters={"k": 3, **protocol}).params == {"k": 3}
+    assert decode(*inputs, parameters=protocol).params is None
     declared = Signature(
-        COLUMNS.inputs, params=ParamSchema([ParamSpec("content_type", "string", "")])
-    )
-    assert decode(*inputs, signature=declared, parameters={"content_type": "x"}).params == {
-        "content_type": "x"
-    }
+        COLUMNS.inputs, params=ParamSchema([ParamSpec("timeout", "long", 5)])
+    )  # a param named like a protocol one keeps its default over V2
+    assert decode(*inputs, signature=declared, parameters={"timeout": 9}).params is None
+
+
+def test_binary_outputs_asked_for_are_answered_in_json() -> None:
+    inputs = (tensor("x", "FP64", [1.0]), tensor("n", "INT64", [1]))
+    outputs = [{"name": "label", "parameters": {"binary_data": True, "classification": 0}}]
+    request = decode(*inputs, outputs=outputs, parameters={"binary_data_output": True})
+    assert request.outputs == ("label",) and request.params is None
+
+
+@pytest.mark.parametrize(
+    "where, parameters, match",
+    [
+        ("input", {"binary_data_size": 8}, r"inputs\[0\]: the binary tensor data extension"),
+        ("input", {"shared_memory_region": "r", "shared_memory_byte_size": 8},
+         r"inputs\[0\]: the shared-memory extension"),
+        ("output", {"classification": 2}, r"outputs\[0\]: the classification extension"),
+        ("output", {"shared_memory_region": "r"}, r"outputs\[0\]: the shared-memory extension"),
+    ],
+)  # fmt: skip
+def test_tensor_parameters_that_need_an_extension_are_a_400_naming_it(
+    where: str, parameters: dict[str, Any], match: str
+) -> None:
+    x = tensor("x", "FP64", [1.0])
+    if where == "input":
+        x["parameters"] = parameters
+        outputs = None
+    else:
+        outputs = [{"name": "label", "parameters": parameters}]
+    with pytest.raises(BadRequestError, match=match):
+        decode(x, tensor("n", "INT64", [1]), outputs=outputs)
 
 
 def test_the_request_id_and_the_outputs_asked_for_are_kept() -> None:

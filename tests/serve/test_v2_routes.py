@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -134,8 +135,7 @@ def test_model_metadata_comes_from_the_signature(client: AppClient, frame: pd.Da
     assert [t["name"] for t in meta["inputs"]] == list(frame.columns)
     assert {t["datatype"] for t in meta["inputs"]} == {"FP64"}
     assert meta["outputs"] == [{"name": "predict", "datatype": "INT64", "shape": [-1]}]
-    version = meta["versions"][0]
-    assert client.get(f"/v2/models/logreg/versions/{version}").json() == meta
+    assert "versions" not in meta  # served from a path: no registry version (not tiffin's)
     assert client.get("/v2/models/logreg/ready").json() == {"name": "logreg", "ready": True}
     params = client.get("/v2/models/scale").json()["parameters"]["params"]
     assert {p["name"]: p["default"] for p in params} == {
@@ -172,11 +172,34 @@ def test_infer_predicts_like_the_model_in_process(
             "data": logreg.predict(rows).tolist(),
         }
     ]
-    version = answer["model_version"]
-    pinned = client.post(
-        f"/v2/models/logreg/versions/{version}/infer", json={"inputs": columns(rows)}
+    assert "model_version" not in answer  # optional in V2; a path has no registry version
+
+
+def test_a_registered_version_is_reported_and_pinnable(
+    client: AppClient, runtime: FakeRuntime, frame: pd.DataFrame
+) -> None:
+    runtime.scorers["churn"] = dataclasses.replace(runtime.scorers["logreg"], registered_version=3)
+    meta = client.get("/v2/models/churn").json()
+    assert meta["versions"] == ["3"]
+    assert client.get("/v2/models/churn/versions/3").json() == meta
+    request = {"inputs": columns(frame.head(2))}
+    answer = client.post("/v2/models/churn/versions/3/infer", json=request).json()
+    assert answer["model_version"] == "3"
+    body = assert_v2_error(
+        client.get("/v2/models/churn/versions/2"), 404, "RESOURCE_DOES_NOT_EXIST"
     )
-    assert pinned.json()["outputs"] == answer["outputs"]
+    assert "(version 3 is)" in body["message"]
+
+
+def test_a_path_model_has_no_version_to_pin(client: AppClient) -> None:
+    import tiffin
+
+    body = assert_v2_error(
+        client.get(f"/v2/models/logreg/versions/{tiffin.__version__}"),
+        404,
+        "RESOURCE_DOES_NOT_EXIST",
+    )
+    assert "without a registry version" in body["message"]
 
 
 def test_a_large_body_is_decoded_off_the_event_loop_and_predicts(
@@ -302,3 +325,83 @@ def test_requested_outputs_are_checked_against_the_prediction(
 def test_wrong_methods_are_refused(client: AppClient) -> None:
     assert client.get("/v2/models/logreg/infer").status_code == 405
     assert client.post("/v2/models/logreg").status_code == 405
+
+
+# --- a V2 client nobody here wrote: tritonclient (http) against real servers ------------------
+
+
+def triton_inputs(http: Any, rows: pd.DataFrame) -> list[Any]:
+    """One FP64 input per column, as JSON data (binary tensors are not implemented)."""
+    inputs = []
+    for name in rows.columns:
+        tensor = http.InferInput(name, [len(rows)], "FP64")
+        tensor.set_data_from_numpy(rows[name].to_numpy(), binary_data=False)
+        inputs.append(tensor)
+    return inputs
+
+
+def test_tritonclients_default_infer_predicts(
+    server: Any, frame: pd.DataFrame, logreg: Any
+) -> None:
+    """Its default infer() asks for binary outputs (a protocol parameter, not the model's)."""
+    import tritonclient.http as http
+
+    client = http.InferenceServerClient(server.url.removeprefix("http://"))
+    assert client.is_server_live() and client.is_model_ready("logreg")
+    meta = client.get_model_metadata("logreg")
+    assert [t["name"] for t in meta["inputs"]] == list(frame.columns)
+    rows = frame.head(7)
+    result = client.infer("logreg", triton_inputs(http, rows))
+    assert result.as_numpy("predict").tolist() == logreg.predict(rows).tolist()
+    scheduled = client.infer(
+        "logreg",
+        triton_inputs(http, rows),
+        outputs=[http.InferRequestedOutput("predict")],
+        priority=2,
+        timeout=5_000_000,
+        sequence_id=3,
+        request_id="r-9",
+    )
+    assert scheduled.as_numpy("predict").tolist() == logreg.predict(rows).tolist()
+    assert scheduled.get_response()["id"] == "r-9"
+
+
+def test_tritonclient_reads_every_v2_error(
+    server: Any, param_server: Any, frame: pd.DataFrame
+) -> None:
+    """Errors decode as InferenceServerException with the server's message and status."""
+    import tritonclient.http as http
+    from tritonclient.utils import InferenceServerException
+
+    client = http.InferenceServerClient(server.url.removeprefix("http://"))
+    unknown_routes = {
+        "model config": lambda: client.get_model_config("logreg"),
+        "statistics": lambda: client.get_inference_statistics("logreg"),
+        "repository index": client.get_model_repository_index,
+        "load": lambda: client.load_model("logreg"),
+        "unknown model": lambda: client.get_model_metadata("nope"),
+    }
+    for what, call in unknown_routes.items():
+        with pytest.raises(InferenceServerException) as raised:
+            call()
+        assert raised.value.status() == "404", what
+        assert raised.value.message(), what
+    binary = http.InferInput("f0", [1], "FP64")
+    binary.set_data_from_numpy(frame["f0"].head(1).to_numpy())  # binary_data=True by default
+    with pytest.raises(InferenceServerException, match="binary tensor data extension") as raised:
+        client.infer("logreg", [binary, *triton_inputs(http, frame.head(1)[frame.columns[1:]])])
+    assert raised.value.status() == "400"
+    wrong = frame.head(2).rename(columns={"f0": "zz"})
+    with pytest.raises(InferenceServerException, match="zz") as raised:
+        client.infer("logreg", triton_inputs(http, wrong))
+    assert raised.value.status() == "400"
+
+    scale = http.InferenceServerClient(param_server.url.removeprefix("http://"))
+    x = triton_inputs(http, pd.DataFrame({"x": [1.0, 2.0]}))
+    assert scale.infer("model", x, parameters={"factor": 3.0}).as_numpy("predict").tolist() == [
+        3.0,
+        6.0,
+    ]
+    with pytest.raises(InferenceServerException, match="error_id") as raised:
+        scale.infer("model", x, parameters={"explode": True})
+    assert raised.value.status() == "500" and "SECRET" not in raised.value.message()

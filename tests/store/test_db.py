@@ -143,3 +143,26 @@ def test_a_sql_error_inside_a_transaction_is_a_tiffin_error_naming_the_store(
     engine = db.engine_for(uri)
     with pytest.raises(TiffinError, match=r"e\.db.*no such table"):
         db.read(engine, lambda conn: conn.execute(text("SELECT * FROM nowhere")).all())
+
+
+_OPEN_STORE = """
+import logging, sys
+logging.basicConfig(level=sys.argv[2])
+from tiffin.store.tracking_store import TrackingStore
+store = TrackingStore(sys.argv[1])
+store.list_experiments()
+TrackingStore(sys.argv[1]).list_experiments()
+"""
+
+
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+def test_migrations_say_nothing_unless_asked_for_debug(tmp_path: Path, level: str) -> None:
+    """Serving a models:/ URI once printed nine Alembic INFO lines."""
+    uri = f"sqlite:///{tmp_path / 'fresh.db'}"
+    run = subprocess.run([sys.executable, "-c", _OPEN_STORE, uri, level],
+                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    if level == "INFO":
+        assert "alembic" not in run.stderr, run.stderr
+    else:
+        assert "Running upgrade" in run.stderr and "Context impl" in run.stderr

@@ -28,6 +28,7 @@ from tiffin.errors import SchemaError
 from tiffin.format.schema import ColSpec, Schema
 from tiffin.format.types import DataType
 from tiffin.pyfunc.enforce_problems import InputSchemaError, Problem, rows_detail, show
+from tiffin.pyfunc.wire_nulls import refuse_wire_nulls
 
 __all__ = ["Failure", "explain"]
 
@@ -43,10 +44,13 @@ class Failure:
         error: What was raised (pyarrow's ``ArrowInvalid`` or a ``SchemaError``).
         frame: The piece's rows as a DataFrame (types inferred when parsing as the signature's
             types failed), or ``None`` when even that failed.
+        from_text: The piece came from CSV or JSON Lines, where the server's rule for missing
+            values applies (:func:`tiffin.pyfunc.wire_nulls.refuse_wire_nulls`).
     """
 
     error: Exception
     frame: Any
+    from_text: bool = False
 
 
 def _unparsed_cells(frame: Any, inputs: Schema) -> list[Problem]:
@@ -95,6 +99,8 @@ def explain(failure: Failure, first_row: int, name: str, inputs: Schema | None) 
                 text = str(InputSchemaError(cells))
         if inputs is not None and not text:
             try:
+                if failure.from_text:
+                    refuse_wire_nulls(frame, inputs)
                 enforce_input(frame, inputs)
             except SchemaError as e:
                 text = str(e)

@@ -5,7 +5,9 @@ CSV and JSON Lines are cut into byte ranges that the workers parse
 x 20 doubles takes about 0.15 s, so it is read here, one record batch of ``chunk_rows`` rows at a
 time, with pyarrow's own threads decoding the columns. Reading pages as they are needed
 (``pre_buffer=False``, a small ``buffer_size``) keeps memory bounded even when the whole file
-is one row group, as ``pyarrow.parquet.write_table`` makes files of up to 1M rows.
+is one row group, as ``pyarrow.parquet.write_table`` makes files of up to 1M rows. Dictionary
+columns (a pandas ``Categorical`` written to Parquet) are read as their values
+(:func:`tiffin.format.arrow_columns.decode_dictionaries`), not as ``category``.
 
 Example:
     >>> source = open_source(Path("rows.parquet"), "parquet", 50_000, None)  # doctest: +SKIP
@@ -26,6 +28,7 @@ from tiffin.batch.arrow_types import signature_types
 from tiffin.batch.pieces import Piece
 from tiffin.batch.text_readers import open_text
 from tiffin.errors import NotFoundError, SchemaError
+from tiffin.format.arrow_columns import decode_dictionaries
 from tiffin.format.schema import Schema
 
 __all__ = ["ParquetSource", "Source", "open_source"]
@@ -64,11 +67,11 @@ class ParquetSource:
     def pieces(self) -> Generator[Piece, None, None]:
         batches = self._file.iter_batches(batch_size=self._chunk_rows, use_threads=True)
         for index, batch in enumerate(batches):
-            table = pa.Table.from_batches([batch])
+            table = decode_dictionaries(pa.Table.from_batches([batch]))
             yield Piece(index, batch.num_rows, _constant(table))
 
     def empty_table(self) -> pa.Table:
-        return self._file.schema_arrow.empty_table()
+        return decode_dictionaries(self._file.schema_arrow.empty_table())
 
     def close(self) -> None:
         self._file.close()

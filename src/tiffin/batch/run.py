@@ -16,6 +16,11 @@ Three paired runs of a process-pool prototype against these threads: 8.6-13.0 s 
 5.7-8.7 s wall, 7.6-8.5 s against 4.6-5.0 s of CPU, 0.61 GiB against 0.36-0.40 GiB peak. A model
 whose ``predict`` holds the GIL (pure Python) gains nothing from more workers.
 
+Missing values follow the server's rule (:mod:`tiffin.pyfunc.wire_nulls`): an empty CSV cell
+or a JSON Lines record without the key, in a required ``float``/``double`` column, is an error
+naming the column and the row, as ``/invocations`` answers 400 for it; Parquet can hold a real
+NaN, which passes as in-process.
+
 A failure stops the job: the remaining pieces are cancelled, the temporary output is deleted,
 and a schema problem is raised as :class:`~tiffin.errors.SchemaError` naming the file and the
 rows, counted from 0 with the header excluded (:mod:`tiffin.batch.failures`).
@@ -41,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 from tiffin.batch.failures import Failure, explain
 from tiffin.errors import SchemaError
 from tiffin.plugins import import_optional
+from tiffin.pyfunc.wire_nulls import refuse_wire_nulls
 
 if TYPE_CHECKING:
     from tiffin.batch.pieces import Piece
@@ -91,9 +97,15 @@ class _Job:
     """The per-piece work a worker thread does; failures come back as data, not raised."""
 
     def __init__(
-        self, model: PyFuncModel, params: Mapping[str, Any] | None, keep_columns: bool, name: str
+        self,
+        model: PyFuncModel,
+        params: Mapping[str, Any] | None,
+        keep_columns: bool,
+        name: str,
+        from_text: bool,
     ) -> None:
         self.model, self.params, self.keep_columns, self.name = model, params, keep_columns, name
+        self.from_text = from_text  # CSV and JSON Lines: a NaN there is a missing value
         sig = model.signature
         self.inputs = sig.inputs if sig is not None else None
         # With keep_columns, columns the signature does not name ride along to the output but
@@ -120,9 +132,11 @@ class _Job:
             given = table.select([c for c in table.column_names if c in self.passed])
         frame = given.to_pandas()
         try:
+            if self.from_text:
+                refuse_wire_nulls(frame, self.inputs)
             result = self.model.predict(frame, params=self.params)
         except SchemaError as e:
-            return Failure(e, frame)
+            return Failure(e, frame, self.from_text)
         out, kind = prediction_table(result, rows)
         if self.keep_columns:
             out, kind = with_inputs(table, out), "frame"
@@ -192,7 +206,7 @@ def predict_file(
     if chunk_rows < 1:
         raise ValueError(f"chunk_rows must be at least 1, got {chunk_rows}")
     n_workers = max(1, workers or default_workers())
-    job = _Job(model, params, keep_columns, input_path.name)
+    job = _Job(model, params, keep_columns, input_path.name, from_text=fmt != "parquet")
     source = open_source(input_path, fmt, chunk_rows, job.inputs)
     try:
         with (

@@ -7,8 +7,10 @@ sized to hold about ``chunk_rows`` rows, and each worker reads and parses its ow
 workers parse the file in about half the time. The reader only seeks and looks for newlines;
 it never holds the data.
 
-Cutting at newlines means a CSV value may not contain a newline inside quotes, which is also
-pyarrow's default (``newlines_in_values=False``); JSON Lines cannot contain one by definition.
+A CSV value may contain newlines inside quotes (pandas writes free text so): CSV ranges are cut
+only at a newline outside every quoted value, found by counting quotes from the file's start
+(:mod:`tiffin.batch.csv_cuts`), and a range that holds a quote is parsed with
+``newlines_in_values=True``. JSON Lines cannot contain a raw newline in a value by definition.
 
 Types: a column the model's signature names is parsed as the signature's type (``double`` as
 float64 ...), in every range alike; other columns are inferred per range, as a whole-file read
@@ -33,6 +35,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 
+from tiffin.batch.csv_cuts import CsvCuts, complete_rows, header_end
 from tiffin.batch.pieces import Piece
 from tiffin.errors import SchemaError
 
@@ -100,15 +103,22 @@ class TextSource:
         self._range_bytes = max(MIN_RANGE_BYTES, int(per_row * chunk_rows))
 
     def pieces(self) -> Generator[Piece, None, None]:
-        """Ranges in file order; the first starts after the CSV header."""
+        """Ranges in file order; the first starts after the CSV header.
+
+        Raises:
+            SchemaError: a CSV quoted value that never ends (see :class:`CsvCuts`).
+        """
         with open(self.path, "rb") as f:
             start, index = self._data_start, 0
+            cuts = CsvCuts(f, start, self.total, self.path.name) if self.fmt == "csv" else None
             while start < self.total:
-                end = _next_line_start(
-                    f, min(start + self._range_bytes, self.total) - 1, self.total
-                )
+                target = min(start + self._range_bytes, self.total) - 1
+                if cuts is None:
+                    end, quoted = _next_line_start(f, target, self.total), False
+                else:
+                    end, quoted = cuts.next_cut(target)
                 size = end - start + (self._data_start if index == 0 else 0)
-                yield Piece(index, size, self._reader(start, end))
+                yield Piece(index, size, self._reader(start, end, quoted))
                 start, index = end, index + 1
 
     def close(self) -> None:
@@ -119,12 +129,12 @@ class TextSource:
         fields = [pa.field(name, self._types.get(name, pa.null())) for name in self.columns]
         return pa.schema(fields).empty_table()
 
-    def _reader(self, start: int, end: int) -> Any:
+    def _reader(self, start: int, end: int, quoted: bool) -> Any:
         def read(strict: bool = True) -> Any:
             data = _read_range(self.path, start, end)
             if self.fmt == "csv":
                 types = self._types if strict else {}
-                table = _parse_csv(data, self.columns, types)
+                table = _parse_csv(data, self.columns, types, newlines_in_values=quoted)
                 return table if strict else table.to_pandas()
             return _parse_jsonl(data, self._types) if strict else _jsonl_frame(data.to_pybytes())
 
@@ -137,7 +147,9 @@ _CSV_BLOCK = 1 << 20
 ``read_csv`` over a 37 MB range with 4 MB blocks is 1.5-2x slower on this machine)."""
 
 
-def _parse_csv(data: Any, columns: list[str], types: Mapping[str, Any]) -> pa.Table:
+def _parse_csv(
+    data: Any, columns: list[str], types: Mapping[str, Any], *, newlines_in_values: bool
+) -> pa.Table:
     """Parse one range; columns outside ``types`` are inferred over the whole range.
 
     The streaming reader is the fast path, but it infers a type from the first block only, so
@@ -145,14 +157,20 @@ def _parse_csv(data: Any, columns: list[str], types: Mapping[str, Any]) -> pa.Ta
     (int64 to double to string) as later blocks need, as a whole-file read would.
     """
     convert = pa_csv.ConvertOptions(column_types=dict(types), strings_can_be_null=True)
-    read_options = pa_csv.ReadOptions(column_names=columns, block_size=_CSV_BLOCK)
+    # A range with quotes is one block: pyarrow (25.0.1) drops the LF of a quoted CRLF that
+    # straddles two of its blocks (apache/arrow#51368); the range is in memory already.
+    block = len(data) + 1 if newlines_in_values else _CSV_BLOCK
+    read_options = pa_csv.ReadOptions(column_names=columns, block_size=block)
+    parse = pa_csv.ParseOptions(newlines_in_values=newlines_in_values)
+    options: dict[str, Any] = dict(
+        read_options=read_options, parse_options=parse, convert_options=convert
+    )
     try:
-        reader = pa_csv.open_csv(data, read_options=read_options, convert_options=convert)
-        return reader.read_all()
+        return pa_csv.open_csv(data, **options).read_all()
     except pa.ArrowInvalid:
         if len(types) == len(columns):
             raise
-    return pa_csv.read_csv(data, read_options=read_options, convert_options=convert)
+    return pa_csv.read_csv(data, **options)
 
 
 def _parse_jsonl(data: Any, types: Mapping[str, Any]) -> pa.Table:
@@ -169,25 +187,20 @@ def _parse_jsonl(data: Any, types: Mapping[str, Any]) -> pa.Table:
     return pa_json.read_json(data, read_options=read_options, parse_options=parse_options)
 
 
-def _complete_lines(sample: bytes, whole: bool) -> bytes:
-    """The sample up to its last newline (all of it when it is the whole file)."""
-    if whole:
-        return sample if sample.endswith(b"\n") or not sample else sample + b"\n"
-    return sample[: sample.rfind(b"\n") + 1]
-
-
 def _csv_header(path: Path, sample: bytes) -> tuple[int, list[str], int]:
     """(offset of the first data row, column names, rows in the sample)."""
     if not sample.strip():
         raise SchemaError(f"{path.name}: the CSV file is empty (not even a header row)")
-    end = sample.find(b"\n")
+    end = header_end(sample)
     if end < 0 and len(sample) == SAMPLE_BYTES:
         raise SchemaError(f"{path.name}: no line break in the first {SAMPLE_BYTES:,} bytes")
-    data_start = len(sample) if end < 0 else end + 1
-    lines = _complete_lines(sample, whole=path.stat().st_size == len(sample))
+    data_start = len(sample) if end < 0 else end
+    lines = complete_rows(sample, whole=path.stat().st_size == len(sample))
     try:
         table = pa_csv.read_csv(
-            pa.py_buffer(lines), read_options=pa_csv.ReadOptions(block_size=len(lines) + 1)
+            pa.py_buffer(lines),
+            read_options=pa_csv.ReadOptions(block_size=len(lines) + 1),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True),
         )
     except pa.ArrowInvalid as e:
         raise SchemaError(f"{path.name}: cannot read the CSV header: {str(e)[:200]}") from None
@@ -207,7 +220,8 @@ def _jsonl_frame(data: bytes) -> Any:
 
 def _jsonl_fields(path: Path, sample: bytes) -> tuple[list[str], int]:
     """(keys of the sample's rows in first-seen order, rows in the sample)."""
-    lines = _complete_lines(sample, whole=path.stat().st_size == len(sample))
+    whole = path.stat().st_size == len(sample)
+    lines = sample if whole else sample[: sample.rfind(b"\n") + 1]
     try:
         rows = _json_rows(lines)
     except orjson.JSONDecodeError as e:

@@ -8,6 +8,7 @@ Example:
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,8 @@ def _read(path: Path, fmt: str | None) -> Any:
 
 
 @click.command("evaluate")
-@click.option("-m", "--model-uri", required=True, help="Path, runs:/ or models:/ URI.")
+@click.option("-m", "--model-uri", required=True,
+              help="Model directory, .tiffin file, file://, runs:/ or models:/ URI.")  # fmt: skip
 @click.option("-i", "--input-path", type=click.Path(exists=True, path_type=Path), required=True,
               help="Labelled data: CSV, JSON records, JSON Lines or Parquet.")  # fmt: skip
 @click.option("-t", "--content-type", default=None, help="Input format (default: extension).")
@@ -68,7 +70,8 @@ def _read(path: Path, fmt: str | None) -> Any:
               help="Predict-time param (JSON values: 0.9, \"text\", [1, 2]).")  # fmt: skip
 @click.option("--run-id", default=None, help="Log metrics and plots into this run.")
 @click.option("-o", "--output-dir", type=click.Path(path_type=Path), default=None,
-              help="Where the PNG files go (default: a temporary directory).")  # fmt: skip
+              help="Where the PNG files go. Without it they are drawn only to be logged "
+                   "into --run-id, in a temporary directory removed afterwards.")  # fmt: skip
 @click.option("--no-plots", is_flag=True, help="Metrics only.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--trust", is_flag=True, help="Allow models whose loading runs code (pickles).")
@@ -95,17 +98,24 @@ def evaluate_command(
     limits = _floats(thresholds, "--threshold")
     predict_params = {k: _json_value(v) for k, v in _pairs(params, "--param").items()}
     data = _read(input_path, content_type)
-    try:
-        result = evaluate(
-            model_uri, data, targets=target, model_type=model_type,
-            params=predict_params or None, validation_thresholds=limits or None,
-            baseline_model=baseline, min_relative_change=min_relative_change,
-            run_id=run_id, output_dir=output_dir, plots=not no_plots, trust=trust,
-        )  # fmt: skip
-    except ValidationError as e:
-        _show(getattr(e, "result", None), limits, as_json)
-        raise
-    _show(result, limits, as_json)
+    # The command owns its scratch space: plots go where -o says, or into a directory that
+    # is removed on the way out (once logged into --run-id); nothing is left in /tmp.
+    with tempfile.TemporaryDirectory(prefix="tiffin-evaluation-") as scratch:
+        plots = not no_plots and (output_dir is not None or run_id is not None)
+        try:
+            result = evaluate(
+                model_uri, data, targets=target, model_type=model_type,
+                params=predict_params or None, validation_thresholds=limits or None,
+                baseline_model=baseline, min_relative_change=min_relative_change,
+                run_id=run_id, output_dir=output_dir or Path(scratch), plots=plots,
+                trust=trust,
+            )  # fmt: skip
+        except ValidationError as e:
+            _show(getattr(e, "result", None), limits, as_json, kept=output_dir is not None)
+            raise
+        _show(result, limits, as_json, kept=output_dir is not None)
+        if not plots and not no_plots and not as_json:
+            click.echo("plots not drawn: pass -o DIR to keep them, or --run-id to log them")
 
 
 def _json_value(text: str) -> Any:
@@ -115,14 +125,27 @@ def _json_value(text: str) -> Any:
         return text
 
 
-def _show(result: Any, limits: dict[str, float], as_json: bool) -> None:
+def _artifacts(result: Any, kept: bool) -> dict[str, str]:
+    """Where each plot is: its file when kept, else the run artifact it was logged as."""
+    if kept:
+        return {k: str(v) for k, v in result.artifacts.items()}
+    from tiffin.evaluation.evaluate import ARTIFACT_PATH
+
+    return {
+        k: f"runs:/{result.run_id}/{ARTIFACT_PATH}/{Path(v).name}"
+        for k, v in result.artifacts.items()
+    }
+
+
+def _show(result: Any, limits: dict[str, float], as_json: bool, *, kept: bool) -> None:
     if result is None:
         return
+    artifacts = _artifacts(result, kept)
     if as_json:
         click.echo(json.dumps({
             "metrics": result.metrics,
             "baseline_metrics": result.baseline_metrics,
-            "artifacts": {k: str(v) for k, v in result.artifacts.items()},
+            "artifacts": artifacts,
             "run_id": result.run_id,
             "passed": result.passed,
             "failures": result.failures,
@@ -146,7 +169,7 @@ def _show(result: Any, limits: dict[str, float], as_json: bool) -> None:
         table.add_row(*row)
     console = Console()
     console.print(table)
-    for name, path in result.artifacts.items():
+    for name, path in artifacts.items():
         console.print(f"{name}: {path}")
     if result.run_id:
         console.print(f"logged into run {result.run_id}")

@@ -99,7 +99,10 @@ A progress bar is drawn on stderr when it is a terminal.
 
 @models.command(help=_PREDICT_HELP)
 @click.option(
-    "-m", "--model-uri", required=True, help="Model directory, file://, runs:/ or models:/ URI."
+    "-m",
+    "--model-uri",
+    required=True,
+    help="Model directory, .tiffin file (tiffin models pack), file://, runs:/ or models:/ URI.",
 )
 @click.option("-i", "--input-path", type=click.Path(path_type=Path), required=True)
 @click.option(

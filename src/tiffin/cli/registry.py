@@ -18,6 +18,10 @@ from tiffin.cli.output import emit
 __all__ = ["add_registry_commands"]
 
 _VERSION_COLUMNS = ["name", "version", "aliases", "source", "digest", "run_id"]
+_VERSION_JSON = (
+    "JSON; 'aliases' is the list of the version's alias names (as MLflow's "
+    "ModelVersion.aliases), 'digest' the full sha256 (the table shows 16 hex digits)."
+)
 
 
 def _registry() -> Any:
@@ -27,10 +31,13 @@ def _registry() -> Any:
     return RegistryStore(get_tracking_uri())
 
 
-def _version_row(mv: Any) -> dict[str, Any]:
+def _version_row(mv: Any, as_json: bool) -> dict[str, Any]:
+    """A version; in JSON ``aliases`` is the list of its alias names and ``digest`` whole."""
     row = asdict(mv)
-    row["aliases"] = ", ".join(mv.aliases)
-    row["digest"] = (mv.digest or "")[:16]
+    row["aliases"] = sorted(mv.aliases)
+    if not as_json:
+        row["aliases"] = ", ".join(row["aliases"])
+        row["digest"] = (mv.digest or "")[:16]  # the table shortens it; --json has it whole
     return row
 
 
@@ -40,7 +47,9 @@ def _aliases_text(aliases: Any) -> str:
 
 @click.command("list")
 @click.option("--name-like", default=None, help="SQL LIKE pattern on model names.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True,
+              help="JSON; 'aliases' maps each alias to its version, as MLflow's "
+                   "RegisteredModel.aliases.")  # fmt: skip
 def list_models(name_like: str | None, as_json: bool) -> None:
     """Registered models with their aliases."""
     found = _registry().search_registered_models(name_like=name_like)
@@ -58,22 +67,23 @@ def list_models(name_like: str | None, as_json: bool) -> None:
 
 @click.command()
 @click.argument("name")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help=_VERSION_JSON)
 def versions(name: str, as_json: bool) -> None:
     """Every version of a registered model."""
-    rows = [_version_row(mv) for mv in _registry().search_model_versions(name)]
-    emit(rows, _VERSION_COLUMNS, as_json, f"Versions of {name}")
+    rows = [_version_row(mv, as_json) for mv in _registry().search_model_versions(name)]
+    emit(rows, _VERSION_COLUMNS, as_json, f"Versions of {name}", whole=["run_id"])
 
 
 @click.command()
 @click.option("-m", "--model-uri", required=True, help="runs:/<run_id>/<path> or a directory.")
 @click.option("-n", "--name", required=True)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help=_VERSION_JSON)
 def register(model_uri: str, name: str, as_json: bool) -> None:
     """Register a model as a new version, recording its manifest digest."""
     from tiffin.tracking import register_model
 
-    emit([_version_row(register_model(model_uri, name))], _VERSION_COLUMNS, as_json, "Registered")
+    row = _version_row(register_model(model_uri, name), as_json)
+    emit([row], _VERSION_COLUMNS, as_json, "Registered", whole=["run_id"])
 
 
 @click.group()

@@ -134,7 +134,9 @@ def _run(models: list[tuple[str, str]], **opts: Any) -> None:
     slots = []
     for name, uri in models:
         slot = ModelSlot.load(name, uri, trust=opts["trust"])
-        click.echo(f"loaded {uri} as {name!r} (version {slot.scorer.version()}) in "
+        version = slot.scorer.model_version()
+        registered = f" (version {version})" if version is not None else ""
+        click.echo(f"loaded {uri} as {name!r}{registered} in "
                    f"{slot.scorer.load_seconds:.2f} s", err=True)  # fmt: skip
         slots.append(slot)
     limits = Limits(
@@ -169,7 +171,8 @@ def _run(models: list[tuple[str, str]], **opts: Any) -> None:
 
 
 @click.command("serve")
-@click.option("-m", "--model-uri", required=True, help="Path, runs:/ or models:/ URI.")
+@click.option("-m", "--model-uri", required=True,
+              help="Model directory, .tiffin file, file://, runs:/ or models:/ URI.")  # fmt: skip
 @click.option("--name", default=None,
               help="Name for V2 routes and metrics (default: the model's name).")  # fmt: skip
 @_server_options

@@ -179,10 +179,10 @@ def evaluate(
     if baseline_model is not None:
         base_pred = _predict(_as_model(baseline_model, trust), features, params, proba=True)
         baseline = _metrics(model_type, target_values, base_pred)
-    out_dir = (
-        Path(output_dir) if output_dir else Path(tempfile.mkdtemp(prefix="tiffin-evaluation-"))
-    )
-    artifacts = _plots(model_type, target_values, pred, out_dir) if plots else {}
+    artifacts = {}
+    if plots:  # a temporary directory only when there is something to put in it
+        out_dir = Path(output_dir or tempfile.mkdtemp(prefix="tiffin-evaluation-"))
+        artifacts = _plots(model_type, target_values, pred, out_dir)
     rid = _run_id(run_id)
     if rid is not None:
         _log(rid, metrics, artifacts)

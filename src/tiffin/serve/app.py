@@ -3,11 +3,12 @@
 Routes: MLflow's (:mod:`tiffin.serve.mlflow_routes`), the Open Inference V2 protocol
 (:mod:`tiffin.serve.v2_routes`), ``GET /openapi.json`` and ``GET /docs`` generated from the
 signatures, and ``GET /metrics``. Every error is a JSON body ``{"error_code": ..., "message":
-...}``: 400 for a body that cannot be decoded or does not fit the signature, 401 without the
-bearer token, 404 and 405 for unknown paths and wrong methods, 413 for a body or row count
-over the limit (a body refused before it is read), 415 for a Content-Type or charset the server
-does not decode, 500 with an ``error_id`` when the model's own code raises (the traceback only
-goes to the log), 503 with ``Retry-After`` when the queue is full, 504 past the deadline.
+...}``, which under ``/v2`` (any path, routed or not) also has V2's ``error``: 400 for a body
+that cannot be decoded or does not fit the signature, 401 without the bearer token, 404 and 405
+for unknown paths and wrong methods, 413 for a body or row count over the limit (a body refused
+before it is read), 415 for a Content-Type or charset the server does not decode, 500 with an
+``error_id`` when the model's own code raises (the traceback only goes to the log), 503 with
+``Retry-After`` when the queue is full, 504 past the deadline.
 
 Example:
     >>> served = ServedModels([ModelSlot.load("iris", "./model")], ServeOptions())  # doctest: +SKIP
@@ -37,7 +38,9 @@ from tiffin.serve.errors import (
     UnauthorizedError,
     error_body,
     http_status,
+    is_v2_path,
     unexpected_error_body,
+    with_error_key,
 )
 from tiffin.serve.metrics import CONTENT_TYPE
 from tiffin.serve.mlflow_routes import JSON, mlflow_routes
@@ -52,8 +55,11 @@ _HTTP_CODES = {404: "ENDPOINT_NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
 
 
 def _json_error(
-    status: int, body: dict[str, Any], headers: Mapping[str, str] | None = None
+    path: str, status: int, body: dict[str, Any], headers: Mapping[str, str] | None = None
 ) -> Response:
+    """An error response; under ``/v2`` (routed or not) with the ``error`` key V2 requires."""
+    if is_v2_path(path):
+        body = with_error_key(body)
     return Response(orjson.dumps(body), status_code=status, media_type=JSON, headers=headers)
 
 
@@ -138,7 +144,7 @@ class _MeteredAndGuarded:
                 self._check_token(scope)
             await self.app(scope, receive, send_and_note)
         except (UnauthorizedError, HeadersError) as e:
-            response = _json_error(e.status_code, error_body(e), e.headers)
+            response = _json_error(scope["path"], e.status_code, error_body(e), e.headers)
             await response(scope, receive, send_and_note)
         finally:
             self.served.metrics.observe_request(
@@ -168,7 +174,7 @@ async def _on_tiffin_error(request: Request, exc: Exception) -> Response:
     body = error_body(exc)
     _count_error(request, body["error_code"])
     headers = exc.headers if isinstance(exc, RequestError) else None
-    return _json_error(http_status(exc), body, headers)
+    return _json_error(request.url.path, http_status(exc), body, headers)
 
 
 async def _on_http_error(request: Request, exc: Exception) -> Response:
@@ -176,18 +182,21 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
     code = _HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
     _count_error(request, code)
     message = f"{request.method} {request.url.path[:100]}: {exc.detail}"
-    return _json_error(exc.status_code, {"error_code": code, "message": message}, exc.headers)
+    body = {"error_code": code, "message": message}
+    return _json_error(request.url.path, exc.status_code, body, exc.headers)
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
     _count_error(request, "INTERNAL_ERROR")
-    return _json_error(500, unexpected_error_body(exc))
+    return _json_error(request.url.path, 500, unexpected_error_body(exc))
 
 
-def _described(served: ServedModels) -> dict[str, tuple[str, Signature | None]]:
-    """Name -> (version, signature) of what is served right now (changes when aliases move)."""
+def _described(served: ServedModels) -> dict[str, tuple[str | None, Signature | None]]:
+    """Name -> (registry version or None, signature) of what is served right now (changes
+    when aliases move)."""
     return {
-        n: (served.scorer(n).version(), served.scorer(n).model.signature) for n in served.names()
+        n: (served.scorer(n).model_version(), served.scorer(n).model.signature)
+        for n in served.names()
     }
 
 
@@ -199,7 +208,7 @@ def _service_routes(served: ServedModels, *, bearer_auth: bool, base_url: str) -
     openapi_cache: dict[Any, bytes] = {}
     docs_cache: dict[Any, DocsPage] = {}
 
-    def versions(described: dict[str, tuple[str, Signature | None]]) -> Any:
+    def versions(described: dict[str, tuple[str | None, Signature | None]]) -> Any:
         return tuple((name, version) for name, (version, _) in described.items())
 
     async def metrics(request: Request) -> Response:

@@ -175,20 +175,28 @@ def _params_table(signature: Signature | None) -> str:
 
 
 def _model_section(
-    name: str, version: str, signature: Signature | None, example: Any, base: str, served: int
+    name: str,
+    version: str | None,
+    signature: Signature | None,
+    example: Any,
+    base: str,
+    served: int,
 ) -> str:
-    q, qv = quote(name, safe=""), quote(version, safe="")
+    q = quote(name, safe="")
     invocations = invocations_path(name, served)
     routes = [
         ("POST", invocations, "predict (MLflow protocol: JSON, CSV, Parquet)"),
         ("GET", f"/v2/models/{q}", "V2 metadata (inputs, outputs, params)"),
         ("GET", f"/v2/models/{q}/ready", "V2 readiness"),
         ("POST", f"/v2/models/{q}/infer", "predict (V2 protocol)"),
-        ("*", f"/v2/models/{q}/versions/{qv}/...", "the same, pinned to this version"),
     ]
+    label = ""
+    if version is not None:  # a path or runs:/ model has no registry version to show
+        qv = quote(version, safe="")
+        routes.append(("*", f"/v2/models/{q}/versions/{qv}/...", "the same, pinned to it"))
+        label = f' <span class="opt">version {_e(version)}</span>'
     parts = [
-        f'<section><h2 id="model-{_e(q)}">{_e(name)} <span class="opt">version '
-        f"{_e(version)}</span></h2>",
+        f'<section><h2 id="model-{_e(q)}">{_e(name)}{label}</h2>',
         _schema_table(signature.inputs if signature else None, "Inputs"),
         _schema_table(signature.outputs if signature else None, "Outputs"),
         _params_table(signature),

@@ -2,9 +2,10 @@
 
 The scorer and the codecs raise exceptions, never responses, so they stay free of any web
 framework; :func:`http_status` and :func:`error_body` turn an exception into the status and the
-``{"error_code": ..., "message": ...}`` body MLflow's clients read. Client faults are 4xx and
-name the field; anything the model itself raised is a 500 that carries an ``error_id`` (the
-traceback goes to the server log under that id, never into the body).
+``{"error_code": ..., "message": ...}`` body MLflow's clients read; on ``/v2`` paths the body
+also carries V2's ``error`` key (:func:`with_error_key`), routed path or not. Client faults are
+4xx and name the field; anything the model itself raised is a 500 that carries an ``error_id``
+(the traceback goes to the server log under that id, never into the body).
 
 Example:
     >>> from tiffin.errors import SchemaError
@@ -43,7 +44,9 @@ __all__ = [
     "UnsupportedMediaTypeError",
     "error_body",
     "http_status",
+    "is_v2_path",
     "unexpected_error_body",
+    "with_error_key",
 ]
 
 logger = logging.getLogger("tiffin.serve")
@@ -201,3 +204,23 @@ def _problem(problem: Any) -> dict[str, Any]:
         "received": getattr(problem, "received", ""),
         "detail": getattr(problem, "detail", ""),
     }
+
+
+def is_v2_path(path: str) -> bool:
+    """True for ``/v2`` and every path under it, routed or not: their errors carry ``error``.
+
+    Example:
+        >>> is_v2_path("/v2/repository/index"), is_v2_path("/v2x")
+        (True, False)
+    """
+    return path == "/v2" or path.startswith("/v2/")
+
+
+def with_error_key(body: dict[str, Any]) -> dict[str, Any]:
+    """An error body with V2's ``error`` key (the message) in front of tiffin's keys.
+
+    Example:
+        >>> with_error_key({"error_code": "BAD_REQUEST", "message": "no"})["error"]
+        'no'
+    """
+    return {"error": body["message"], **body}

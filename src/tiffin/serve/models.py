@@ -111,7 +111,7 @@ class ModelSlot:
         """Load ``model_uri`` through the trust gate and serve it as ``name``.
 
         Example:
-            >>> ModelSlot.load("iris", "./model").scorer.version()  # doctest: +SKIP
+            >>> ModelSlot.load("iris", "./model").scorer.model_version()  # doctest: +SKIP
             '0.1.0'
         """
         return cls(name, Scorer.load(model_uri, trust=trust), trust=trust)
@@ -187,9 +187,9 @@ class ModelSlot:
         await run_in_threadpool(fresh.warm_up)
         self.scorer = fresh
         metrics.swaps.labels(self.name).inc()
-        metrics.load_seconds.labels(self.name, fresh.version()).set(fresh.load_seconds)
+        metrics.load_seconds.labels(self.name, fresh.model_version() or "").set(fresh.load_seconds)
         logger.info("%s: now serving version %s (loaded in %.2f s)", self.name,
-                    fresh.version(), fresh.load_seconds)  # fmt: skip
+                    fresh.model_version(), fresh.load_seconds)  # fmt: skip
         return True
 
     async def _follow(self, every_seconds: float, metrics: Metrics) -> None:
@@ -231,7 +231,7 @@ class ServedModels:
         self.metrics.track_admission(lambda: self.admission.waiting,
                                      lambda: self.admission.working)  # fmt: skip
         for slot in slots:
-            self.metrics.load_seconds.labels(slot.name, slot.scorer.version()).set(
+            self.metrics.load_seconds.labels(slot.name, slot.scorer.model_version() or "").set(
                 slot.scorer.load_seconds
             )
         self.draining = False

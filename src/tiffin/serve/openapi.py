@@ -35,8 +35,9 @@ from tiffin.serve.v2_metadata import metadata_tensors
 
 __all__ = ["ModelInfo", "invocations_path", "openapi_document"]
 
-ModelInfo = tuple[str, Signature | None]
-"""What the document needs of a served model: its version and its signature."""
+ModelInfo = tuple[str | None, Signature | None]
+"""What the document needs of a served model: its registry version (``None`` for a path or
+``runs:/``, which have none) and its signature."""
 
 _KEY = re.compile(r"[^A-Za-z0-9_]")
 
@@ -61,7 +62,8 @@ def openapi_document(
     """The OpenAPI 3.1 document for a server serving ``models`` (see the module docstring).
 
     Args:
-        models: each served model's name -> (version served, signature or ``None``).
+        models: each served model's name -> (registry version served or ``None``, signature
+            or ``None``).
         title: the document's title.
         metrics: whether ``GET /metrics`` is served.
         bearer_auth: whether routes other than health need ``Authorization: Bearer ...``.
@@ -119,7 +121,10 @@ def _component_keys(names: list[str]) -> dict[str, str]:
 
 def _describe(models: Mapping[str, ModelInfo]) -> str:
     lines = ["Generated from the signatures of the models served:", ""]
-    lines += [f"- `{name}` version {version}" for name, (version, _) in models.items()]
+    lines += [
+        f"- `{name}`" + (f" version {version}" if version is not None else "")
+        for name, (version, _) in models.items()
+    ]
     return "\n".join(lines)
 
 
@@ -241,14 +246,14 @@ def _spec_summary(spec: ColSpec | TensorSpec, position: int) -> str:
 
 
 def _v2_model_paths(
-    name: str, version: str, key: str, signature: Signature | None
+    name: str, version: str | None, key: str, signature: Signature | None
 ) -> dict[str, Any]:
-    quoted, quoted_version = quote(name, safe=""), quote(version, safe="")
+    quoted = quote(name, safe="")
+    prefixes = [(f"/v2/models/{quoted}", "")]
+    if version is not None:  # a model without a registry version has no versioned routes
+        prefixes.append((f"/v2/models/{quoted}/versions/{quote(version, safe='')}", "_versioned"))
     paths: dict[str, Any] = {}
-    for prefix, suffix in (
-        (f"/v2/models/{quoted}", ""),
-        (f"/v2/models/{quoted}/versions/{quoted_version}", "_versioned"),
-    ):
+    for prefix, suffix in prefixes:
         paths[prefix] = {
             "get": _v2_op(
                 f"v2_model_metadata_{key}{suffix}",

@@ -29,8 +29,9 @@ from tiffin.serve.openapi_types import (
     params_schema,
     tensor_schema,
 )
-from tiffin.serve.v2_codec import MAX_ID_CHARS, RESERVED_PARAMETERS
+from tiffin.serve.v2_codec import MAX_ID_CHARS
 from tiffin.serve.v2_datatypes import column_datatypes, tensor_datatypes
+from tiffin.serve.v2_parameters import RESERVED_PARAMETERS, RESERVED_PREFIX
 
 __all__ = ["csv_schema", "mlflow_request_schema", "v2_request_schema"]
 
@@ -172,11 +173,13 @@ def v2_request_schema(signature: Signature | None) -> dict[str, Any]:
         ['inputs']
     """
     schema = signature.inputs if signature is not None else None
-    reserved = {key: {"description": "MLServer's; ignored"} for key in RESERVED_PARAMETERS}
+    reserved = {key: _PROTOCOL_PARAMETER for key in RESERVED_PARAMETERS}
+    parameters = params_schema(signature.params if signature else None, reserved)
+    parameters["patternProperties"] = {f"^{RESERVED_PREFIX}": _PROTOCOL_PARAMETER}
     properties: dict[str, Any] = {
         "id": {"type": ["string", "null"], "maxLength": MAX_ID_CHARS},
         "inputs": _v2_inputs(schema),
-        "parameters": params_schema(signature.params if signature else None, reserved),
+        "parameters": parameters,
     }
     outputs = signature.outputs if signature is not None else None
     if outputs is not None and outputs.has_names:
@@ -228,6 +231,7 @@ _ANY_INPUT = {
 
 
 _OBJECT = {"type": "object"}
+_PROTOCOL_PARAMETER = {"description": "the protocol's (Triton, MLServer); never the model's"}
 
 
 def _exactly(items: list[dict[str, Any]], required: int) -> dict[str, Any]:

@@ -198,14 +198,14 @@ def params_schema(params: ParamSchema | None, also: dict[str, Any] | None = None
 
     ``null`` (for the object or a param) means "the defaults"; a model without params takes
     only an empty object or ``null``. ``also`` adds properties the protocol itself accepts (V2's
-    reserved ``content_type`` and ``headers``).
+    reserved parameters), which win over a model param of the same name.
 
     Example:
         >>> params_schema(ParamSchema([ParamSpec("k", "long", 5)]))["properties"]["k"]["default"]
         5
     """
     properties = {p.name: _param(p) for p in params.params} if params is not None else {}
-    properties = {**(also or {}), **properties}
+    properties = {**properties, **(also or {})}
     return {"type": ["object", "null"], "properties": properties, "additionalProperties": False}
 
 

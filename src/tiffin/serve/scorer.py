@@ -239,8 +239,19 @@ class Scorer:
         """
         return self.model is not None
 
+    def model_version(self) -> str | None:
+        """The registry version served for ``models:/`` URIs; ``None`` for a path or
+        ``runs:/`` (such a model has no version: V2 metadata and responses then omit it).
+
+        Example:
+            >>> Scorer.load("./model").model_version() is None  # doctest: +SKIP
+            True
+        """
+        return str(self.registered_version) if self.registered_version is not None else None
+
     def version(self) -> str:
-        """The registry version served for ``models:/`` URIs, else tiffin's own version.
+        """What ``GET /version`` answers: the registry version served for ``models:/`` URIs,
+        else tiffin's own version (MLflow's ``/version`` is the server's version).
 
         Example:
             >>> Scorer.load("models:/churn/3").version()  # doctest: +SKIP

@@ -18,8 +18,10 @@ of ``shape``, unknown, duplicate and missing names. All problems are reported at
 :class:`~tiffin.pyfunc.enforce_problems.InputSchemaError` (HTTP 400), each naming its input and
 never showing more than a few dozen characters of the client's data; a body that is not a V2
 request at all is a :class:`~tiffin.serve.errors.BadRequestError`. The request's ``parameters``
-become the model's params, except the keys MLServer reserves for itself (``content_type`` and
-``headers``), which are dropped unless the model declares a param of that name.
+become the model's params, except the protocol's own (Triton's and MLServer's, listed once in
+:mod:`tiffin.serve.v2_parameters`), which never reach the model; per-input and per-output
+parameters that need an extension tiffin lacks (binary data, shared memory, classification)
+are a 400 naming it.
 
 Example:
     >>> from tiffin.format.schema import ColSpec, Schema, Signature
@@ -51,11 +53,9 @@ from tiffin.serve.v2_datatypes import (
     to_array,
 )
 from tiffin.serve.v2_encode import encode_infer_response
+from tiffin.serve.v2_parameters import check_input_parameters, check_output_parameters, model_params
 
-__all__ = ["InferRequest", "RESERVED_PARAMETERS", "decode_infer_request", "encode_infer_response"]
-
-RESERVED_PARAMETERS = frozenset({"content_type", "headers"})
-"""Request ``parameters`` that MLServer uses for itself; not passed to the model as params."""
+__all__ = ["InferRequest", "decode_infer_request", "encode_infer_response"]
 
 MAX_ID_CHARS = 256
 _REQUEST_KEYS = frozenset({"id", "parameters", "inputs", "outputs"})
@@ -111,7 +111,7 @@ def decode_infer_request(
         raise BadRequestError(f"unexpected key(s) {names}; allowed: {sorted(_REQUEST_KEYS)}")
     inputs = _inputs(payload.get("inputs"))
     request_id = _request_id(payload)
-    params = _params(payload.get("parameters"), signature)
+    params = _params(payload.get("parameters"))
     outputs = _requested_outputs(payload.get("outputs"), signature)
     return InferRequest(_assemble(inputs, signature), params, request_id, outputs)
 
@@ -151,6 +151,7 @@ def _input(item: Any, i: int) -> _Input:
         raise BadRequestError(f"{where}.data must be a list (flat or nested, row-major)")
     if not isinstance(item.get("parameters", {}), dict):
         raise BadRequestError(f"{where}.parameters must be an object")
+    check_input_parameters(item.get("parameters", {}), where)
     return _Input(name, shape, datatype, item["data"])
 
 
@@ -163,6 +164,8 @@ def _requested_outputs(value: Any, signature: Signature | None) -> tuple[str, ..
         return None
     if not isinstance(value, list) or not all(_is_output(o) for o in value):
         raise BadRequestError("'outputs' must be a list of objects with a string 'name'")
+    for i, output in enumerate(value):
+        check_output_parameters(output.get("parameters", {}), f"outputs[{i}]")
     names = tuple(dict.fromkeys(o["name"] for o in value))
     schema = signature.outputs if signature is not None else None
     if schema is not None and schema.has_names:
@@ -183,16 +186,12 @@ def _is_output(value: Any) -> bool:
     )
 
 
-def _params(value: Any, signature: Signature | None) -> dict[str, Any] | None:
+def _params(value: Any) -> dict[str, Any] | None:
     if value is None:
         return None
     if not isinstance(value, dict):
         raise BadRequestError("'parameters' must be an object (the model's params)")
-    declared = (
-        {p.name for p in signature.params.params} if signature and signature.params else set()
-    )
-    params = {k: v for k, v in value.items() if k not in RESERVED_PARAMETERS or k in declared}
-    return params or None
+    return model_params(value)
 
 
 def _problem(field: str, expected: str = "", received: str = "", detail: str = "") -> Problem:

@@ -40,7 +40,7 @@ def encode_infer_response(
     result: Any,
     *,
     model_name: str,
-    model_version: str,
+    model_version: str | None,
     request_id: str,
     signature: Signature | None = None,
     outputs: Sequence[str] | None = None,
@@ -64,12 +64,11 @@ def encode_infer_response(
             detail = f"not an output of this model (outputs: {', '.join(by_name)[:200]})"
             raise InputSchemaError([Problem(n, detail=detail, kind="output") for n in unknown])
         arrays = [(name, by_name[name]) for name in outputs]
-    body = {
-        "model_name": model_name,
-        "model_version": model_version,
-        "id": request_id,
-        "outputs": [_tensor(name, array) for name, array in arrays],
-    }
+    body: dict[str, Any] = {"model_name": model_name}
+    if model_version is not None:  # optional in the protocol: a model without a version
+        body["model_version"] = model_version
+    body["id"] = request_id
+    body["outputs"] = [_tensor(name, array) for name, array in arrays]
     return orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)
 
 

@@ -44,13 +44,14 @@ def server_metadata() -> dict[str, Any]:
 
 
 def model_metadata(
-    name: str, version: str, signature: Signature | None, platform: str
+    name: str, version: str | None, signature: Signature | None, platform: str
 ) -> dict[str, Any]:
     """``GET /v2/models/{name}``: inputs, outputs and params from the signature.
 
     Args:
         name: the served model's name.
-        version: the version served (the registry version, else tiffin's version).
+        version: the registry version served; ``None`` (a path or ``runs:/``) omits
+            ``versions``, which the protocol makes optional.
         signature: the model's signature; without one, inputs and outputs are empty lists.
         platform: the model's framework flavor (``sklearn``), or ``python_function``.
 
@@ -60,7 +61,7 @@ def model_metadata(
     """
     meta: dict[str, Any] = {
         "name": name,
-        "versions": [version],
+        **({"versions": [version]} if version is not None else {}),
         "platform": platform,
         "inputs": metadata_tensors(signature.inputs if signature else None, outputs=False),
         "outputs": metadata_tensors(signature.outputs if signature else None, outputs=True),

@@ -35,6 +35,7 @@ from tiffin.serve.errors import (
     error_body,
     http_status,
     unexpected_error_body,
+    with_error_key,
 )
 from tiffin.serve.limits import Limits, count_rows, read_limited
 from tiffin.serve.offload import INLINE_BYTES, INLINE_ROWS, run_sized
@@ -42,6 +43,7 @@ from tiffin.serve.runtime import Runtime
 from tiffin.serve.scorer import Scorer
 from tiffin.serve.v2_codec import decode_infer_request, encode_infer_response
 from tiffin.serve.v2_metadata import model_metadata, server_metadata
+from tiffin.serve.v2_parameters import refuse_binary_body
 
 __all__ = [
     "ErrorHook",
@@ -71,8 +73,7 @@ def v2_error_body(error: BaseException) -> dict[str, Any]:
         >>> v2_error_body(NotReadyError("draining"))
         {'error': 'draining', 'error_code': 'TEMPORARILY_UNAVAILABLE', 'message': 'draining'}
     """
-    body = error_body(error)
-    return {"error": body["message"], **body}
+    return with_error_key(error_body(error))
 
 
 def _error_response(error: BaseException) -> Response:
@@ -93,8 +94,7 @@ def _v2_errors(handler: Handler, on_error: ErrorHook | None) -> Handler:
         except ClientDisconnect:
             raise
         except Exception as e:
-            body = unexpected_error_body(e)
-            body = {"error": body["message"], **body}
+            body = with_error_key(unexpected_error_body(e))
             response = Response(orjson.dumps(body), status_code=500, media_type=JSON)
             code = "INTERNAL_ERROR"
         if on_error is not None:
@@ -154,10 +154,15 @@ def v2_routes(
         name = request.path_params["name"]
         scorer = runtime.scorer(name)
         version = request.path_params.get("version")
-        if version is not None and version != scorer.version():
+        served_version = scorer.model_version()
+        if version is not None and version != served_version:
+            which = (
+                f"version {served_version} is"
+                if served_version is not None
+                else "it is served from a path or run, without a registry version"
+            )
             raise NotFoundError(
-                f"model {show(name, 60)} version {show(version, 40)} is not served "
-                f"(version {scorer.version()} is)"
+                f"model {show(name, 60)} version {show(version, 40)} is not served ({which})"
             )
         return name, scorer
 
@@ -175,7 +180,7 @@ def v2_routes(
     async def metadata(request: Request) -> Response:
         name, scorer = served(request)
         signature = scorer.model.signature
-        return _json(model_metadata(name, scorer.version(), signature, _platform(scorer)))
+        return _json(model_metadata(name, scorer.model_version(), signature, _platform(scorer)))
 
     async def model_ready(request: Request) -> Response:
         name, scorer = served(request)
@@ -185,9 +190,10 @@ def v2_routes(
 
     async def infer(request: Request) -> Response:
         name, scorer = served(request)
+        refuse_binary_body(request.headers)
         _check_content_type(request.headers.get("content-type"))
         body = await read_limited(request.headers, request.stream(), bounds.max_body_bytes)
-        signature, version = scorer.model.signature, scorer.version()
+        signature, version = scorer.model.signature, scorer.model_version()
         decoded = await run_sized(
             len(body) <= INLINE_BYTES,
             decode_infer_request,

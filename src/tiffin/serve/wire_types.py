@@ -12,7 +12,8 @@ not choose, so this step reads the numbers the way the signature declares them, 
   calls them integers) up to ``2**53``, beyond which a float no longer holds the exact integer;
 * NaN in a *required* ``float``/``double`` column can only be a null or a missing cell (JSON
   cannot write NaN), so it is refused naming the column and rows, instead of reaching the model
-  and failing there as a 500;
+  and failing there as a 500 (the rule batch prediction applies too:
+  :mod:`tiffin.pyfunc.wire_nulls`);
 * a ``binary`` column takes base64 text (JSON and CSV have no bytes; MLflow writes
   ``base64.encodebytes`` text in its examples and decodes it on ``dataframe_*`` requests), decoded
   by :func:`tiffin.format.base64_text.decode_base64_values`.
@@ -43,7 +44,8 @@ from tiffin.format.schema import ColSpec, Schema
 from tiffin.format.types import DataType
 from tiffin.pyfunc.enforce_frames import column_plan
 from tiffin.pyfunc.enforce_inputs import to_frame
-from tiffin.pyfunc.enforce_problems import InputSchemaError, Problem, held_at, rows_detail
+from tiffin.pyfunc.enforce_problems import InputSchemaError, Problem, held_at
+from tiffin.pyfunc.wire_nulls import null_problem, required_floats
 from tiffin.serve.mlflow_json import FROM_NUMBERS
 
 __all__ = ["read_as_declared"]
@@ -91,14 +93,14 @@ def read_as_declared(frame: Any, schema: Schema | None) -> Any:
     block = frame.to_numpy() if all(dt == _FLOAT64 for dt in dtypes) else None
     changes: dict[Any, Any] = {}
     problems: list[Problem] = []
-    required = [(i, s) for i, s in wire if s.required and s.type in _FLOATS]
+    required = [(i, s) for i, s in wire if required_floats([s])]
     if required:  # the common case, checked for all columns in one numpy call
         values = block if block is not None else frame.iloc[:, [i for i, _ in required]]
         at = [i for i, _ in required] if block is not None else list(range(len(required)))
         nulls = np.isnan(np.asarray(values)[:, at])
         if nulls.any():
             for column, (_, spec) in enumerate(required):
-                problem = _null_problem(spec, nulls[:, column], frame.index)
+                problem = null_problem(spec, nulls[:, column], frame.index)
                 if problem is not None:
                     problems.append(problem)
     for i, spec in wire:
@@ -159,15 +161,6 @@ def _only_doubles(schema: Schema) -> bool:
 def _plan(schema: Schema) -> list[ColSpec]:
     """The columns whose wire form may need reading: float, double, integer and long."""
     return [s for s in column_plan(schema).specs if s.type in _WIRE_TYPES]
-
-
-def _null_problem(spec: ColSpec, missing: Any, index: Any) -> Problem | None:
-    if not missing.any():
-        return None
-    count = int(missing.sum())
-    rows = rows_detail(index[missing][:5].tolist(), count)
-    expected = spec.type.value if isinstance(spec.type, DataType) else str(spec.type)
-    return Problem(spec.name, expected, "null", f"required but has {count} null(s) ({rows})")
 
 
 def _fits_float32(values: Any, missing: Any) -> bool:

@@ -6,6 +6,12 @@ this module never opens connections or transactions itself; it runs the scripts 
 that is already inside the locked write transaction, which makes the upgrade all-or-nothing on
 both SQLite and PostgreSQL (both have transactional DDL).
 
+Alembic logs at INFO on every look at the schema ("Context impl SQLiteImpl.", "Will assume
+transactional DDL.", plugin setup): nine lines on stderr each time ``tiffin models serve``
+opens the registry. Its loggers are held at WARNING while these functions run, unless the
+caller asked for DEBUG (``--log-level debug``), so a migration is only heard about when it
+fails or when someone wants to see it.
+
 Example:
     >>> from tiffin.store.migrate import head_revision
     >>> head_revision()
@@ -14,25 +20,63 @@ Example:
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic.config import Config
-from alembic.runtime.environment import EnvironmentContext
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
 from sqlalchemy.engine import Connection
 
 from tiffin.errors import FormatError
 
-__all__ = ["current_revision", "head_revision", "upgrade"]
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+__all__ = ["current_revision", "head_revision", "quiet_alembic", "upgrade"]
 
 _SCRIPTS = Path(__file__).with_name("migrations")
+_quiet_lock = threading.Lock()
+_quiet_depth = 0
+_quiet_saved = logging.NOTSET
+
+
+@contextmanager
+def quiet_alembic() -> Iterator[None]:
+    """Hold the ``alembic`` loggers at WARNING inside, unless they are enabled for DEBUG.
+
+    Re-entrant and shared by threads: the level is set by the first one in and restored by
+    the last one out.
+
+    Example:
+        >>> with quiet_alembic():
+        ...     logging.getLogger("alembic.runtime.migration").isEnabledFor(logging.INFO)
+        False
+    """
+    global _quiet_depth, _quiet_saved
+    logger = logging.getLogger("alembic")
+    with _quiet_lock:
+        if _quiet_depth == 0:
+            _quiet_saved = logger.level
+            if not logger.isEnabledFor(logging.DEBUG):
+                logger.setLevel(logging.WARNING)
+        _quiet_depth += 1
+    try:
+        yield
+    finally:
+        with _quiet_lock:
+            _quiet_depth -= 1
+            if _quiet_depth == 0:
+                logger.setLevel(_quiet_saved)
 
 
 def _config() -> Config:
+    with quiet_alembic():
+        from alembic.config import Config
     config = Config()
     # configparser interpolates '%', so a path containing one must be escaped
     config.set_main_option("script_location", str(_SCRIPTS).replace("%", "%%"))
@@ -41,7 +85,10 @@ def _config() -> Config:
 
 @cache
 def _script() -> ScriptDirectory:
-    return ScriptDirectory.from_config(_config())
+    with quiet_alembic():
+        from alembic.script import ScriptDirectory
+
+        return ScriptDirectory.from_config(_config())
 
 
 def head_revision() -> str:
@@ -63,12 +110,17 @@ def current_revision(conn: Connection) -> str | None:
         >>> current_revision(conn)  # doctest: +SKIP
         '0001_initial'
     """
-    return MigrationContext.configure(conn).get_current_revision()
+    with quiet_alembic():
+        from alembic.runtime.migration import MigrationContext
+
+        return MigrationContext.configure(conn).get_current_revision()
 
 
 def _check_known(revision: str | None) -> None:
     if revision is None:
         return
+    with quiet_alembic():
+        from alembic.util.exc import CommandError
     try:
         _script().get_revision(revision)
     except CommandError as e:
@@ -90,6 +142,8 @@ def upgrade(conn: Connection) -> None:
     Example:
         >>> db.write(engine, upgrade)  # doctest: +SKIP
     """
+    with quiet_alembic():
+        from alembic.runtime.environment import EnvironmentContext
     script = _script()
     head = head_revision()
     _check_known(current_revision(conn))
@@ -97,6 +151,9 @@ def upgrade(conn: Connection) -> None:
     def steps(rev: Any, context: MigrationContext) -> Any:
         return script._upgrade_revs(head, rev)
 
-    with EnvironmentContext(_config(), script, fn=steps, destination_rev=head) as env:
+    with (
+        quiet_alembic(),
+        EnvironmentContext(_config(), script, fn=steps, destination_rev=head) as env,
+    ):
         env.configure(connection=conn, transactional_ddl=True)
         env.run_migrations()
