@@ -30,7 +30,7 @@ def normalize_tracking_uri(uri: str | Path) -> str:
         'sqlite:////tmp/team.db'
     """
     text = str(uri)
-    return text if "://" in text else f"sqlite:///{Path(text).expanduser().absolute()}"
+    return text if "://" in text else f"sqlite:///{os.path.abspath(Path(text).expanduser())}"
 
 
 def set_tracking_uri(uri: str | Path | None) -> None:
