@@ -24,6 +24,7 @@ from tiffin.store.model_uris import check_uri_segments
 from tiffin.store.names import uri_text
 from tiffin.store.statements import insert_missing, now_ms
 from tiffin.store.tables import experiments
+from tiffin.store.tracking_uri import refuse_inside_model
 
 __all__ = [
     "DEFAULT_EXPERIMENT",
@@ -120,6 +121,8 @@ def create_experiment(
     if artifact_location is not None:
         location = check_uri_segments(uri_text(artifact_location, "artifact_location"),
                                       "artifact_location")  # fmt: skip
+        if "://" not in location:
+            refuse_inside_model(location, "artifact_location")
     existing = get_experiment(conn, experiments.c.name == name)
     if existing is not None:
         raise AlreadyExistsError(

@@ -46,6 +46,7 @@ from tiffin.store.tables import (
 )
 from tiffin.store.tables import metrics as metrics_table
 from tiffin.store.tables import tags as tags_table
+from tiffin.store.tracking_uri import refuse_inside_model
 
 __all__ = ["MAX_SEARCH_RESULTS", "TrackingStore"]
 
@@ -83,6 +84,8 @@ class TrackingStore:
         root = artifact_root or _default_artifact_root(uri, self.engine.url.database)
         # abspath, not absolute(): '..' is folded away, as every recorded source must be
         self.artifact_root = root if "://" in root else os.path.abspath(Path(root).expanduser())
+        if "://" not in self.artifact_root:
+            refuse_inside_model(self.artifact_root, "artifact root")
         if self.engine not in _HAS_DEFAULT:  # one check per engine, not one per store object
             default = experiments.c.experiment_id == 0
             if db.read(self.engine, lambda conn: get_experiment(conn, default)) is None:
