@@ -30,7 +30,7 @@ from tiffin.errors import FormatError
 if TYPE_CHECKING:  # zipfile is only imported by whoever opens an archive (not by the CLI)
     import zipfile
 
-__all__ = ["MAX_NAME_BYTES", "MAX_NAME_DEPTH", "ArchiveLimits", "Member", "check_members",
+__all__ = ["ArchiveLimits", "MAX_NAME_BYTES", "MAX_NAME_DEPTH", "Member", "check_members",
            "check_name", "check_names", "total_cap"]  # fmt: skip
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
