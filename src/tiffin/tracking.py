@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import threading
 import time
@@ -325,7 +326,7 @@ def _register_model(tracking: Any, registry: Any, model_uri: str, name: str) -> 
     if model_uri.startswith(("runs:/", "models:/")):
         local = resolve_model_uri(model_uri, tracking.uri).path
     else:
-        local = Path(model_uri.removeprefix("file://")).absolute()
+        local = Path(os.path.abspath(model_uri.removeprefix("file://")))
         if not local.is_dir():
             raise NotFoundError(f"no model directory at {model_uri}")
     manifest = verify_manifest(local)

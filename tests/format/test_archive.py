@@ -533,3 +533,63 @@ def test_the_archive_reads_with_any_zip_tool(model_dir: Path, tmp_path: Path) ->
     with zipfile.ZipFile(io.BytesIO(archive.read_bytes())) as zf:
         assert zf.testzip() is None
         assert zf.read("模型.txt") == (model_dir / "模型.txt").read_bytes()
+
+
+def _archive_of(path: Path, files: dict[str, bytes]) -> Path:
+    """An archive whose every member is listed in its manifest (so only limits can refuse it)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in files.items():
+            zf.writestr(member(name, stat.S_IFREG | 0o644), data)
+        body = Manifest({k: _sha(v) for k, v in files.items()}).to_json()
+        zf.writestr(member(MANIFEST_FILE, stat.S_IFREG | 0o644), body)
+    return path
+
+
+def test_many_members_under_the_ratio_floor_are_bounded_in_total(tmp_path: Path) -> None:
+    files = {"MLmodel": b"flavors: {}\n"} | {f"z{i:02}": b"\0" * 60_000 for i in range(40)}
+    archive = _archive_of(tmp_path / "h.tiffin", files)
+    limits = ArchiveLimits(max_ratio=50, ratio_floor=64 * 1024)
+    assert all(len(v) < limits.ratio_floor for v in files.values())  # each passes alone
+    assert_refused(archive, tmp_path / "out", match=r"members together .*max_ratio=50",
+                   limits=limits)  # fmt: skip
+    unpack(archive, tmp_path / "ok", limits=ArchiveLimits(max_ratio=1100, ratio_floor=64 * 1024))
+
+
+def test_the_total_ratio_is_counted_while_extracting_when_headers_lie(tmp_path: Path) -> None:
+    from tiffin.format import archive_extract
+
+    files = {"MLmodel": b"flavors: {}\n"} | {f"z{i:02}": b"\0" * 60_000 for i in range(40)}
+    archive = _archive_of(tmp_path / "h.tiffin", files)
+    limits = ArchiveLimits(max_ratio=50, ratio_floor=64 * 1024)
+    with zipfile.ZipFile(archive) as zf:
+        members = archive_extract.check_members(zf.infolist(), ArchiveLimits(), 1 << 30)
+        (tmp_path / "dest").mkdir()
+        with pytest.raises(FormatError, match=r"member 'z\d\d': the members together expand"):
+            archive_extract._extract(zf, members, tmp_path / "dest", limits, 7_000)
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [("/".join(["a"] * 6000) + "/x", "bytes long"), ("/".join(["d"] * 65) + "/x", "levels deep"),
+     ("x" * 256, "segment of 256 bytes")],
+)  # fmt: skip
+def test_a_very_deep_or_long_member_name_is_refused_leaving_nothing(
+    name: str, why: str, tmp_path: Path
+) -> None:
+    archive = hostile(tmp_path / "h.tiffin", (member(name), b"x"))
+    with pytest.raises(FormatError, match=why):
+        unpack(archive, tmp_path / "out")
+    assert leftovers(tmp_path, "out") == []
+    assert [p.name for p in tmp_path.iterdir()] == ["h.tiffin"]
+
+
+def test_pack_refuses_a_member_name_deeper_than_unpack_allows(
+    model_dir: Path, tmp_path: Path
+) -> None:
+    deep = model_dir.joinpath(*["d"] * 65)
+    deep.mkdir(parents=True)
+    (deep / "x").write_bytes(b"x")
+    write_manifest(model_dir)
+    with pytest.raises(FormatError, match="levels deep"):
+        pack(model_dir, tmp_path / "m.tiffin")
+    assert not (tmp_path / "m.tiffin").exists()

@@ -657,6 +657,41 @@ def test_S6_gzip_bomb_is_refused_without_inflating_it(battery: Battery) -> None:
     battery.targets["main"].still_serves()
 
 
+def parquet_bomb(rows: int) -> bytes:
+    """A Parquet body of ``rows`` rows of zeros in the main model's columns (~110 KB for 5M)."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({c: pa.array(np.zeros(rows)) for c in COLUMNS})
+    out = io.BytesIO()
+    pq.write_table(table, out, compression="zstd")
+    return out.getvalue()
+
+
+@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="needs Linux /proc")
+def test_S6b_a_small_parquet_body_of_millions_of_rows_is_413_before_decoding(
+    battery: Battery,
+) -> None:
+    """110 KB of Parquet that decodes to 5,000,000 rows (190 MiB): the row count is read from
+    the footer and refused over --max-rows before a column is decoded."""
+    bomb = parquet_bomb(5_000_000)
+    assert len(bomb) < MAX_BODY
+    pid = battery.process.pid
+    reset_peak_rss(pid)
+    before = peak_rss(pid)
+    response = battery.targets["main"].post(bomb, "application/vnd.apache.parquet")
+    assert_safe_error(response.status_code, response.headers.get("content-type"), response.text,
+                      bomb, 413, LIMIT, "refused before decoding")  # fmt: skip
+    assert "5000000 rows" in response.json()["message"]
+    growth = peak_rss(pid) - before
+    assert growth < 50 * 2**20, f"peak RSS grew {growth / 2**20:.0f} MiB: the body was decoded"
+    small = battery.targets["main"].post(parquet_bomb(3), "application/vnd.apache.parquet")
+    assert small.status_code == 200, small.text
+    battery.targets["main"].still_serves()
+
+
 def test_S22_the_model_raising_is_a_500_with_an_error_id_and_nothing_else(
     battery: Battery,
 ) -> None:

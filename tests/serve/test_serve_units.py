@@ -121,3 +121,19 @@ def test_bare_nan_tokens_are_json_only_where_mlflow_reads_them() -> None:
         load_json(body, 64)  # V2 and every other route: JSON as RFC 8259 has it
     with pytest.raises(BadRequestError, match="nested"):
         load_json(b"[" * 5000 + b"NaN" + b"]" * 5000, 64, allow_nan=True)
+
+
+def test_parquet_bodies_read_dictionary_strings_as_their_values() -> None:
+    """pandas Categorical / pyarrow dictionary columns are strings on /invocations, as in batch."""
+    import io
+
+    import pandas as pd
+
+    from tiffin.serve.mlflow_codec import decode_parquet
+
+    buffer = io.BytesIO()
+    frame = pd.DataFrame({"city": pd.Categorical(["a", "b", "a"]), "n": [1.0, 2.0, 3.0]})
+    frame.to_parquet(buffer, index=False)
+    decoded, _ = decode_parquet(buffer.getvalue())
+    assert not isinstance(decoded["city"].dtype, pd.CategoricalDtype)
+    assert decoded["city"].tolist() == ["a", "b", "a"]

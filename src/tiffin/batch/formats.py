@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from tiffin.errors import FormatError
@@ -22,6 +23,8 @@ __all__ = [
     "STREAMED_INPUTS",
     "input_format",
     "output_format",
+    "sniff_input_format",
+    "suffix_for",
 ]
 
 #: formats ``-i`` accepts; ``json`` is MLflow's request body (one of the four forms), read whole
@@ -82,3 +85,37 @@ def output_format(path: Path | None, given: str | None = None) -> str:
     if path is None:
         return given or "json"
     return _from_suffix(path, given, OUTPUT_FORMATS, "--output-format")
+
+
+_RECORD_BREAK = re.compile(rb"}\s*\n\s*{")  # JSON Lines: two objects with no ',' between
+
+
+def sniff_input_format(head: bytes) -> str:
+    """The input format of data that has no name (standard input), from its first bytes.
+
+    Parquet starts with ``PAR1``; a ``{`` or ``[`` starts JSON, which is JSON Lines when two
+    objects follow each other on separate lines with no comma between; anything else is CSV.
+    ``-t`` still wins when given.
+
+    Example:
+        >>> sniff_input_format(b'{"a": 1}\n{"a": 2}\n'), sniff_input_format(b"a,b\n1,2\n")
+        ('jsonl', 'csv')
+    """
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    text = head.lstrip()
+    if text.startswith(b"{"):
+        return "jsonl" if _RECORD_BREAK.search(text) else "json"
+    if text.startswith(b"["):
+        return "json"
+    return "csv"
+
+
+def suffix_for(fmt: str) -> str:
+    """The file suffix :func:`input_format` reads as ``fmt``.
+
+    Example:
+        >>> suffix_for("jsonl")
+        '.jsonl'
+    """
+    return next(suffix for suffix, name in _SUFFIXES.items() if name == fmt)

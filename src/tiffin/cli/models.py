@@ -8,8 +8,12 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,12 +46,13 @@ def _formats(
 def _read_json(path: Path) -> tuple[Any, dict[str, Any] | None]:
     """MLflow's request body (one of its four forms, plus params), read whole."""
     from tiffin.errors import SchemaError
+    from tiffin.format.bounded import load_json
     from tiffin.serve.mlflow_json import parse_payload
 
     try:
-        payload = json.loads(path.read_bytes())
+        payload = load_json(path.read_bytes(), path.name)
     except ValueError as e:
-        raise SchemaError(f"{path.name}: not valid JSON ({str(e)[:200]})") from None
+        raise SchemaError(str(e)) from None
     return parse_payload(payload)
 
 
@@ -104,7 +109,13 @@ A progress bar is drawn on stderr when it is a terminal.
     required=True,
     help="Model directory, .tiffin file (tiffin models pack), file://, runs:/ or models:/ URI.",
 )
-@click.option("-i", "--input-path", type=click.Path(path_type=Path), required=True)
+@click.option(
+    "-i",
+    "--input-path",
+    type=click.Path(path_type=Path, allow_dash=True),
+    required=True,
+    help="Input file, or - for standard input (format from -t, else sniffed).",
+)
 @click.option(
     "-o",
     "--output-path",
@@ -142,6 +153,42 @@ A progress bar is drawn on stderr when it is a terminal.
 )
 @click.option("--trust", is_flag=True, help="Allow models whose loading runs code (pickles).")
 def predict(
+    model_uri: str,
+    input_path: Path,
+    output_path: Path | None,
+    content_type: str | None,
+    output_format: str | None,
+    workers: int | None,
+    chunk_rows: int | None,
+    keep_columns: bool,
+    trust: bool,
+) -> None:
+    if str(input_path) == "-":
+        with _stdin_file(content_type) as (path, fmt):
+            _predict(model_uri, path, output_path, fmt, output_format, workers, chunk_rows,
+                     keep_columns, trust)  # fmt: skip
+        return
+    _predict(model_uri, input_path, output_path, content_type, output_format, workers,
+             chunk_rows, keep_columns, trust)  # fmt: skip
+
+
+@contextlib.contextmanager
+def _stdin_file(content_type: str | None) -> Iterator[tuple[Path, str]]:
+    """Standard input copied (streamed) into a private temporary file named for its format."""
+    from tiffin.batch.formats import sniff_input_format, suffix_for
+
+    stream = sys.stdin.buffer
+    head = stream.read(64 * 1024)
+    fmt = content_type or sniff_input_format(head)
+    with tempfile.TemporaryDirectory(prefix="tiffin-stdin-") as tmp:
+        path = Path(tmp) / f"stdin{suffix_for(fmt)}"
+        with open(path, "wb") as f:
+            f.write(head)
+            shutil.copyfileobj(stream, f, 1 << 20)
+        yield path, fmt
+
+
+def _predict(
     model_uri: str,
     input_path: Path,
     output_path: Path | None,

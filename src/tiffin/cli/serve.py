@@ -22,7 +22,9 @@ Example:
 from __future__ import annotations
 
 import ipaddress
+import os
 import signal
+import socket
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
@@ -30,10 +32,11 @@ from typing import Any
 
 import click
 
-__all__ = ["GRACEFUL_SECONDS", "multi_serve_command", "serve_command"]
+__all__ = ["GRACEFUL_SECONDS", "TOKEN_ENV", "multi_serve_command", "serve_command"]
 
 GRACEFUL_SECONDS = 30
 """How long a SIGTERM waits for requests in flight before closing them."""
+TOKEN_ENV = "TIFFIN_SERVE_TOKEN"
 
 
 def _draining_server(config: Any, served: Any) -> Any:
@@ -61,10 +64,10 @@ def _drained(signum: int, frame: FrameType | None) -> None:
 _SERVER_OPTIONS: list[Callable[[Any], Any]] = [
     click.option("-h", "--host", default="127.0.0.1", show_default=True,
                  help="Interface to bind; anything but loopback needs --token or --no-token."),
-    click.option("-p", "--port", default=5000, show_default=True, type=int),
+    click.option("-p", "--port", default=5000, show_default=True, type=click.IntRange(0, 65535)),
     click.option("--trust", is_flag=True,
                  help="Allow models that run code when loaded (pickles, code/)."),
-    click.option("--token", envvar="TIFFIN_SERVE_TOKEN", default=None,
+    click.option("--token", envvar=TOKEN_ENV, default=None,
                  help="Require 'Authorization: Bearer TOKEN' on every route but health "
                       "(env TIFFIN_SERVE_TOKEN)."),
     click.option("--no-token", "no_token", is_flag=True,
@@ -119,11 +122,17 @@ def _run(models: list[tuple[str, str]], **opts: Any) -> None:
 
     import uvicorn
 
-    from tiffin.serve.app import build_app
+    from tiffin.serve.app import build_app, check_token
     from tiffin.serve.limits import Limits
     from tiffin.serve.models import ModelSlot, ServedModels, ServeOptions
 
     host, token = opts["host"], opts["token"]
+    if token is None and os.environ.get(TOKEN_ENV) is not None:
+        token = os.environ[TOKEN_ENV]  # click drops an empty variable: an unset secret
+    try:
+        token = check_token(token)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="'--token' / TIFFIN_SERVE_TOKEN") from None
     if not _is_loopback(host) and not token and not opts["no_token"]:
         raise click.UsageError(
             f"binding {host} exposes the models to the network: pass --token (or set "
@@ -167,7 +176,27 @@ def _run(models: list[tuple[str, str]], **opts: Any) -> None:
         access_log=opts["access_log"],
         timeout_graceful_shutdown=GRACEFUL_SECONDS,
     )
-    _draining_server(config, served).run()
+    sock = _listen(host, opts["port"])
+    click.echo(f"serving on {base_url} (Ctrl-C or SIGTERM to stop)", err=True)
+    _draining_server(config, served).run(sockets=[sock])
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound here so that a busy port or a bad address is an ``OSError``
+    (one line, exit 1) rather than uvicorn's log lines and its exit code 3."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as e:
+        sock.close()
+        raise OSError(e.errno, f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+    except OverflowError as e:  # pragma: no cover - click's IntRange refuses such ports
+        sock.close()
+        raise OSError(f"cannot listen on {host}:{port}: {e}") from None
+    sock.set_inheritable(True)
+    return sock
 
 
 @click.command("serve")

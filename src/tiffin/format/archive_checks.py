@@ -30,9 +30,15 @@ from tiffin.errors import FormatError
 if TYPE_CHECKING:  # zipfile is only imported by whoever opens an archive (not by the CLI)
     import zipfile
 
-__all__ = ["ArchiveLimits", "Member", "check_members", "check_name", "check_names"]
+__all__ = ["ArchiveLimits", "MAX_NAME_BYTES", "MAX_NAME_DEPTH", "Member", "check_members",
+           "check_name", "check_names", "total_cap"]  # fmt: skip
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
+#: deepest member path: model files nest a few levels; thousands make every recursive walk
+#: (``shutil.rmtree``, ``os.walk`` users, the manifest scan) fail with RecursionError
+MAX_NAME_DEPTH = 64
+MAX_NAME_BYTES = 1024  # whole member name, UTF-8
+_MAX_SEGMENT_BYTES = 255  # NAME_MAX on Linux and macOS
 _ALLOWED_METHODS = {0: "stored", 8: "deflated"}  # zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED
 _SPECIAL_BITS = stat.S_ISUID | stat.S_ISGID | stat.S_ISVTX
 _KINDS = {
@@ -52,7 +58,10 @@ class ArchiveLimits:
     ``max_ratio`` caps one member's expansion over its compressed size once it has written more
     than ``ratio_floor`` bytes: real model files (float arrays, skops zips, JSON) compress far
     less than 100:1; 1000:1 is near deflate's ceiling (1032:1), reached only by long runs of
-    one byte, as bombs are; the floor leaves smaller runs of zeros alone.
+    one byte, as bombs are; the floor leaves smaller runs of zeros alone. The same ratio bounds
+    the whole archive: all members together may not write more than ``max_ratio`` times the
+    archive's size once past ``ratio_floor``, so many members each under the floor are no way
+    around it.
 
     Example:
         >>> ArchiveLimits(max_bytes=1 << 20).max_members
@@ -89,6 +98,7 @@ def check_name(name: str) -> None:
         raise _refuse(name, "empty name")
     if "\x00" in name:
         raise _refuse(name, "NUL byte in the name")
+    _check_length(name, body)
     if "\\" in name:
         raise _refuse(name, "backslash in the name (a Windows path separator)")
     if name.startswith("/"):
@@ -104,6 +114,19 @@ def check_name(name: str) -> None:
         name.encode("utf-8")
     except UnicodeEncodeError:
         raise _refuse(name, "not valid UTF-8") from None
+
+
+def _check_length(name: str, body: str) -> None:
+    """Bound a name before anything splits or walks it (a 6,000-level path is refused here)."""
+    size = len(name.encode("utf-8", errors="surrogatepass"))
+    if size > MAX_NAME_BYTES:
+        raise _refuse(name, f"name is {size} bytes long (at most {MAX_NAME_BYTES})")
+    depth = body.count("/") + 1
+    if depth > MAX_NAME_DEPTH:
+        raise _refuse(name, f"{depth} levels deep (at most {MAX_NAME_DEPTH})")
+    longest = max(len(s.encode("utf-8", errors="surrogatepass")) for s in body.split("/"))
+    if longest > _MAX_SEGMENT_BYTES:
+        raise _refuse(name, f"a path segment of {longest} bytes (at most {_MAX_SEGMENT_BYTES})")
 
 
 def _kind(info: zipfile.ZipInfo) -> bool:
@@ -172,6 +195,17 @@ def check_names(names: Sequence[str]) -> None:
                 named.add(key)
 
 
+def total_cap(limits: ArchiveLimits, archive_size: int) -> float:
+    """The most bytes all members together may write: ``max_ratio`` times the archive's size,
+    but never less than ``ratio_floor`` (and never more than ``max_bytes``).
+
+    Example:
+        >>> total_cap(ArchiveLimits(max_ratio=10, ratio_floor=100), 50)
+        500.0
+    """
+    return min(limits.max_bytes, max(limits.ratio_floor, limits.max_ratio * archive_size))
+
+
 def _check_sizes(members: Sequence[Member], limits: ArchiveLimits, archive_size: int) -> None:
     """Declared sizes first (cheap, refuses honest bombs early); extraction counts again."""
     declared = compressed = 0
@@ -194,6 +228,12 @@ def _check_sizes(members: Sequence[Member], limits: ArchiveLimits, archive_size:
             raise _refuse(
                 info.filename,
                 f"expands {ratio:.0f}x (more than max_ratio={limits.max_ratio:g}: a zip bomb?)",
+            )
+        if declared > total_cap(limits, archive_size):
+            raise _refuse(
+                info.filename,
+                f"the members together declare {declared} bytes, more than max_ratio="
+                f"{limits.max_ratio:g} times the archive's {archive_size} bytes (a zip bomb?)",
             )
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from tiffin.errors import FormatError, IntegrityError, NotFoundError
-from tiffin.format.archive_checks import ArchiveLimits, Member, check_members
+from tiffin.format.archive_checks import ArchiveLimits, Member, check_members, total_cap
 from tiffin.format.atomic import atomic_directory
 from tiffin.format.manifest import MANIFEST_FILE, verify_manifest
 
@@ -83,9 +83,13 @@ def open_archive(
         yield zf, members
 
 
-def _extract(zf: zipfile.ZipFile, members: list[Member], dest: Path, limits: ArchiveLimits) -> None:
-    """Create every member under ``dest`` (a fresh directory only we write to)."""
+def _extract(
+    zf: zipfile.ZipFile, members: list[Member], dest: Path, limits: ArchiveLimits, size: int
+) -> None:
+    """Create every member under ``dest`` (a fresh directory only we write to), counting the
+    bytes all members really write against ``total_cap`` of the archive's ``size``."""
     total = 0
+    cap = total_cap(limits, size)
     for m in sorted(members, key=lambda m: m.path):
         path = dest.joinpath(*m.path.split("/"))
         try:
@@ -94,7 +98,7 @@ def _extract(zf: zipfile.ZipFile, members: list[Member], dest: Path, limits: Arc
             if m.is_dir:
                 _make_dir(path, m)
             else:
-                total += _extract_file(zf, m, path, limits, total)
+                total += _extract_file(zf, m, path, limits, (total, cap, size))
         except OSError as e:
             raise FormatError(
                 f"member {m.info.filename!r}: cannot extract ({e.strerror})"
@@ -114,9 +118,17 @@ def _make_dir(path: Path, m: Member) -> None:
 
 
 def _extract_file(
-    zf: zipfile.ZipFile, m: Member, path: Path, limits: ArchiveLimits, total: int
+    zf: zipfile.ZipFile,
+    m: Member,
+    path: Path,
+    limits: ArchiveLimits,
+    budget: tuple[int, float, int],
 ) -> int:
-    """Copy one member, counting the bytes really produced (headers can lie)."""
+    """Copy one member, counting the bytes really produced (headers can lie).
+
+    ``budget`` is (bytes the earlier members wrote, the cap on all of them, archive size).
+    """
+    total, cap, size = budget
     name, declared = m.info.filename, m.info.file_size
     ratio_cap = max(limits.ratio_floor, limits.max_ratio * max(m.info.compress_size, 1))
     written = 0
@@ -133,6 +145,11 @@ def _extract_file(
                 raise FormatError(
                     f"member {name!r}: the archive expands beyond {limits.max_bytes} bytes "
                     "(max_bytes)"
+                )
+            if total + written > cap:
+                raise FormatError(
+                    f"member {name!r}: the members together expand more than max_ratio="
+                    f"{limits.max_ratio:g} times the archive's {size} bytes (a zip bomb?)"
                 )
             if written > ratio_cap:
                 raise FormatError(
@@ -180,7 +197,7 @@ def unpack(
         open_archive(f, str(archive), limits or ArchiveLimits()) as (zf, members),
         atomic_directory(target, durable=durable) as tmp,
     ):
-        _extract(zf, members, tmp, limits or ArchiveLimits())
+        _extract(zf, members, tmp, limits or ArchiveLimits(), os.fstat(f.fileno()).st_size)
         if verify_manifest(tmp, expected_digest) is None:  # pragma: no cover - checked above
             raise IntegrityError(f"{MANIFEST_FILE}: missing from {archive}")
     return target

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tiffin.errors import FormatError, NotFoundError
+from tiffin.format.bounded import MAX_FILE_BYTES, read_regular_file, read_yaml_file
 
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
@@ -193,7 +194,7 @@ def read_requirements(model_dir: Path, *, validate: bool = True) -> list[str]:
     """
     path = model_dir / REQUIREMENTS_FILE
     if path.is_file():
-        raw = path.read_text(encoding="utf-8").splitlines()
+        raw = _text(path).splitlines()
     elif (model_dir / CONDA_FILE).is_file():
         raw = _conda_pip_lines(model_dir / CONDA_FILE)
     else:
@@ -349,11 +350,17 @@ def _module_distributions() -> Mapping[str, list[str]]:
     return importlib.metadata.packages_distributions()
 
 
+def _text(path: Path) -> str:
+    """A small UTF-8 text file of the model (a regular file, bounded in size)."""
+    try:
+        return read_regular_file(path, MAX_FILE_BYTES).decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise FormatError(f"{path}: not UTF-8 text ({e})") from None
+
+
 def _conda_pip_lines(path: Path) -> list[str]:
     """The ``pip:`` list of a conda environment file."""
-    import yaml
-
-    env = yaml.safe_load(path.read_text(encoding="utf-8"))
+    env = read_yaml_file(path)
     deps = env.get("dependencies") if isinstance(env, dict) else None
     if not isinstance(deps, list):
         raise FormatError(f"{path}: expected a 'dependencies' list")

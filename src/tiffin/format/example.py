@@ -20,12 +20,13 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from tiffin.errors import FormatError, MissingDependencyError
 from tiffin.format.base64_text import Base64Error, decode_base64_values
+from tiffin.format.bounded import MAX_FILE_BYTES, load_json, read_regular_file
 from tiffin.format.schema import ColSpec, Schema
 from tiffin.format.types import DataType
 
@@ -115,7 +116,9 @@ def load_input_example(
             f"saved_input_example_info: cannot load an example of type {kind!r};"
             f" expected one of {', '.join(_TYPES)}"
         )
-    document = _loads(_example_path(model_dir, info.get("artifact_path")).read_bytes())
+    document = _loads(
+        read_regular_file(_example_path(model_dir, info.get("artifact_path")), MAX_FILE_BYTES)
+    )
     has_params = str(info.get("params", "")).lower() == "true"
     if has_params and not (isinstance(document, dict) and "inputs" in document):
         raise FormatError(f"{EXAMPLE_FILE}: params were saved but 'inputs' is missing")
@@ -327,23 +330,8 @@ def _nan_to_none(value: Any) -> Any:
 
 
 def _loads(raw: bytes) -> Any:
-    """Parses JSON; files written by MLflow may hold NaN, which only the json module reads."""
-    import json
-
-    loads: Callable[[bytes], Any]
-    try:
-        import orjson
-
-        loads = orjson.loads
-    except ImportError:
-        loads = json.loads
-    try:
-        return loads(raw)
-    except ValueError:
-        try:
-            return json.loads(raw)
-        except ValueError as exc:
-            raise FormatError(f"input example is not valid JSON: {exc}") from exc
+    """Parses JSON, depth bounded; files written by MLflow may hold NaN."""
+    return load_json(raw, "input example")
 
 
 def _example_path(model_dir: Path, name: Any) -> Path:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tiffin.errors import FormatError, IntegrityError
+from tiffin.format.bounded import read_json_file
 
 __all__ = [
     "MANIFEST_FILE",
@@ -103,10 +104,10 @@ def write_manifest(model_dir: Path) -> Manifest:
 def read_manifest(model_dir: Path) -> Manifest | None:
     """The manifest a model was saved with, or None for models written without one (MLflow's)."""
     file = Path(model_dir) / MANIFEST_FILE
-    if not file.exists():
+    if not os.path.lexists(file):
         return None
+    body = read_json_file(file, MANIFEST_FILE)
     try:
-        body = json.loads(file.read_bytes())
         files = body["files"]
         if body.get("algorithm") != "sha256" or not isinstance(files, dict):
             raise ValueError("unsupported manifest")

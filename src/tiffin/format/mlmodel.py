@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from tiffin.errors import FormatError, NotFoundError
+from tiffin.format.bounded import MAX_MLMODEL_BYTES, load_yaml, read_regular_file
 from tiffin.format.schema import Signature
 
 __all__ = ["FORMAT_VERSION", "MLMODEL_FILE", "MLModel"]
@@ -124,6 +125,10 @@ class MLModel:
     def load(cls, path: Path | str) -> MLModel:
         """Read ``<dir>/MLmodel`` (or the file itself); every defect is a typed error.
 
+        The file must be a regular file (a symbolic link is refused before a byte is read) of at
+        most :data:`~tiffin.format.bounded.MAX_MLMODEL_BYTES`, and is parsed with nesting and
+        alias expansion bounded (:func:`~tiffin.format.bounded.load_yaml`).
+
         Example:
             >>> MLModel.load("/nonexistent")  # doctest: +IGNORE_EXCEPTION_DETAIL
             Traceback (most recent call last):
@@ -131,12 +136,17 @@ class MLModel:
         """
         path = Path(path)
         file = path / MLMODEL_FILE if path.is_dir() else path
-        if not file.is_file():
-            raise NotFoundError(f'could not find an "MLmodel" configuration file at "{path}"')
+        try:  # the entry itself: a link (even to a real MLmodel) is refused unread
+            raw = read_regular_file(file, MAX_MLMODEL_BYTES, str(file))
+        except (FileNotFoundError, NotADirectoryError):
+            raise NotFoundError(
+                f'could not find an "MLmodel" configuration file at "{path}"'
+            ) from None
         try:
-            data = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError) as e:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
             raise FormatError(f"{file}: not valid YAML ({str(e)[:200]})") from None
+        data = load_yaml(text, str(file))
         if data is None:
             raise FormatError(f"{file}: the file is empty")
         return cls(data)

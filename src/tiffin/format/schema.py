@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tiffin.errors import FormatError
+from tiffin.format.bounded import load_json
 from tiffin.format.types import DataType, Object, ValueType, parse_type, type_repr
 
 __all__ = ["ColSpec", "ParamSchema", "ParamSpec", "Schema", "Signature", "TensorSpec"]
@@ -157,10 +158,9 @@ class Schema:
 
 
 def _loads(text: str, where: str) -> Any:
-    try:
-        return json.loads(text)
-    except (TypeError, ValueError) as e:
-        raise FormatError(f"{where}: not valid JSON ({e})") from None
+    if not isinstance(text, str | bytes):
+        raise FormatError(f"{where}: expected a JSON string, got {type(text).__name__}")
+    return load_json(text, where)
 
 
 def _parse_spec(item: Any, where: str) -> Spec:

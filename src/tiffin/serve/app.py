@@ -46,7 +46,8 @@ from tiffin.serve.metrics import CONTENT_TYPE
 from tiffin.serve.mlflow_routes import JSON, mlflow_routes
 from tiffin.serve.models import ServedModels
 
-__all__ = ["HeadersError", "MAX_HEADERS", "MAX_HEADER_BYTES", "OPEN_PATHS", "build_app"]
+__all__ = ["HeadersError", "MAX_HEADERS", "MAX_HEADER_BYTES", "OPEN_PATHS", "build_app",
+           "check_token"]  # fmt: skip
 
 OPEN_PATHS = frozenset({"/ping", "/health", "/v2/health/live", "/v2/health/ready"})
 """Health routes answer without a token (load balancers probe them); they reveal nothing."""
@@ -242,6 +243,37 @@ def _service_routes(served: ServedModels, *, bearer_auth: bool, base_url: str) -
     ]
 
 
+def check_token(token: str | None) -> str | None:
+    """``token`` if it can authenticate anyone, ``None`` for none; an empty token is refused.
+
+    An empty or blank token used to mean "no token": ``--token ""`` (an unset variable in a
+    script) started a server with authentication off. Surrounding whitespace and control
+    characters are refused too: a header cannot carry them, so such a token could never match.
+
+    Raises:
+        ValueError: empty, whitespace only, surrounding whitespace or a control character.
+
+    Example:
+        >>> check_token("s3cret")
+        's3cret'
+        >>> check_token("  ")
+        Traceback (most recent call last):
+        ValueError: the bearer token is empty (or only whitespace); give a real token, or none
+    """
+    if token is None:
+        return None
+    if not isinstance(token, str) or not token.strip():
+        raise ValueError(
+            "the bearer token is empty (or only whitespace); give a real token, or none"
+        )
+    if token != token.strip() or any(ord(c) < 32 or ord(c) == 127 for c in token):
+        raise ValueError(
+            "the bearer token has surrounding whitespace or a control character, which an "
+            "Authorization header cannot carry"
+        )
+    return token
+
+
 def build_app(
     served: ServedModels, *, token: str | None = None, base_url: str = "http://127.0.0.1:5000"
 ) -> Starlette:
@@ -249,13 +281,16 @@ def build_app(
 
     Args:
         served: the loaded models with their limits, batching and alias following.
-        token: when given, every route except health needs ``Authorization: Bearer <token>``.
+        token: when given, every route except health needs ``Authorization: Bearer <token>``;
+            an empty one is refused (:func:`check_token`), never read as "no token".
         base_url: the address the server is reached at, for the examples in ``/docs`` (taken
             from the bind address, never from a request's Host header).
 
     Example:
         >>> app = build_app(served, token="s3cret")  # doctest: +SKIP
     """
+
+    token = check_token(token)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
+from tiffin.format.bounded import load_json
 from tiffin.format.example import SERVING_EXAMPLE_FILE
 from tiffin.format.schema import ColSpec, Schema, Signature, TensorSpec
 from tiffin.format.types import type_repr
@@ -82,7 +83,7 @@ def read_serving_example(model_dir: Path) -> Any | None:
     try:
         if path.is_symlink() or path.stat().st_size > MAX_EXAMPLE_BYTES:
             return None
-        return json.loads(path.read_text(encoding="utf-8"))
+        return load_json(path.read_bytes(), SERVING_EXAMPLE_FILE)
     except (OSError, ValueError):
         return None
 

@@ -24,12 +24,12 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-from tiffin.serve.errors import BadRequestError, UnsupportedMediaTypeError
+from tiffin.serve.errors import BadRequestError, TooManyRowsError, UnsupportedMediaTypeError
 from tiffin.serve.limits import load_json
 from tiffin.serve.mlflow_json import encode_predictions, parse_payload
 
 __all__ = ["CONTENT_TYPES", "Decoder", "decode_csv", "decode_json", "decode_parquet",
-           "decoder_for", "encode_response"]  # fmt: skip
+           "decoder_for", "encode_response", "is_parquet"]  # fmt: skip
 
 Decoder = Callable[[bytes], tuple[Any, dict[str, Any] | None]]
 
@@ -72,8 +72,16 @@ def decode_csv(body: bytes) -> tuple[Any, dict[str, Any] | None]:
     return frame, None
 
 
-def decode_parquet(body: bytes) -> tuple[Any, dict[str, Any] | None]:
+def decode_parquet(body: bytes, max_rows: int | None = None) -> tuple[Any, dict[str, Any] | None]:
     """Decode a Parquet file sent as the body into a DataFrame (through pyarrow).
+
+    The row count is read from the file's footer first and refused over ``max_rows`` before a
+    single column is decoded: a few kilobytes of run-length-encoded Parquet decode to millions
+    of rows (hundreds of MiB) that the later row check would only see after paying for them.
+
+    Raises:
+        TooManyRowsError: the footer declares more than ``max_rows`` rows (HTTP 413).
+        BadRequestError: not Parquet, or its data disagrees with its footer.
 
     Example:
         >>> decode_parquet(frame.to_parquet())[0].shape  # doctest: +SKIP
@@ -82,8 +90,23 @@ def decode_parquet(body: bytes) -> tuple[Any, dict[str, Any] | None]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from tiffin.format.arrow_columns import decode_dictionaries
+
     try:
-        return pq.read_table(pa.BufferReader(body)).to_pandas(), None
+        parquet = pq.ParquetFile(pa.BufferReader(body))
+        declared = parquet.metadata.num_rows
+        if max_rows is not None and declared > max_rows:
+            raise TooManyRowsError(
+                f"the Parquet body declares {declared} rows; this server accepts at most "
+                f"{max_rows} per request (refused before decoding)"
+            )
+        table = parquet.read()
+        if table.num_rows != declared:
+            raise BadRequestError(
+                f"the Parquet body has {table.num_rows} rows but its footer says {declared}"
+            )
+        # dictionary-encoded strings (pandas Categorical) are their values, as in batch
+        return decode_dictionaries(table).to_pandas(), None
     except (pa.ArrowException, ValueError, OSError) as e:
         reason = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
         raise BadRequestError(f"the body is not a valid Parquet file: {reason}") from None
@@ -97,7 +120,9 @@ CONTENT_TYPES: dict[str, Decoder] = {
 }
 
 
-def decoder_for(content_type: str | None, *, max_json_depth: int = 64) -> Decoder:
+def decoder_for(
+    content_type: str | None, *, max_json_depth: int = 64, max_rows: int | None = None
+) -> Decoder:
     """The decoder for a Content-Type header, checked before the body is read.
 
     Only a ``charset`` parameter is allowed and it must be UTF-8 (as in MLflow; MLflow 1.x's
@@ -131,7 +156,19 @@ def decoder_for(content_type: str | None, *, max_json_depth: int = 64) -> Decode
         )
     if decoder is decode_json and max_json_depth != 64:
         return functools.partial(decode_json, max_depth=max_json_depth)
+    if decoder is decode_parquet and max_rows is not None:
+        return functools.partial(decode_parquet, max_rows=max_rows)
     return decoder
+
+
+def is_parquet(decoder: Decoder) -> bool:
+    """Whether ``decoder`` (as :func:`decoder_for` returns it) reads Parquet bodies.
+
+    Example:
+        >>> is_parquet(decoder_for("application/x-parquet", max_rows=10))
+        True
+    """
+    return getattr(decoder, "func", decoder) is decode_parquet
 
 
 def _default(value: Any) -> Any:

@@ -23,7 +23,7 @@ from starlette.routing import Route
 from tiffin.errors import NotFoundError
 from tiffin.format.schema import Schema
 from tiffin.serve.limits import Limits, count_rows, read_limited
-from tiffin.serve.mlflow_codec import decode_parquet, decoder_for, encode_response
+from tiffin.serve.mlflow_codec import decoder_for, encode_response, is_parquet
 from tiffin.serve.offload import INLINE_BYTES, INLINE_ROWS, run_sized
 from tiffin.serve.runtime import Runtime
 from tiffin.serve.wire_types import read_as_declared
@@ -62,11 +62,13 @@ def mlflow_routes(runtime: Runtime, limits: Limits) -> list[Route]:
 
     async def score(request: Request, name: str) -> Response:
         decode = decoder_for(
-            request.headers.get("content-type"), max_json_depth=limits.max_json_depth
+            request.headers.get("content-type"),
+            max_json_depth=limits.max_json_depth,
+            max_rows=limits.max_rows,
         )
         body = await read_limited(request.headers, request.stream(), limits.max_body_bytes)
         data, params = await run_sized(len(body) <= INLINE_BYTES, decode, body)
-        if decode is not decode_parquet:  # JSON and CSV cannot say float32, int or null
+        if not is_parquet(decode):  # JSON and CSV cannot say float32, int or null
             data = read_as_declared(data, _inputs(runtime, name))
         result = await runtime.predict(name, data, params)
         payload = await run_sized(count_rows(result) <= INLINE_ROWS, encode_response, result)

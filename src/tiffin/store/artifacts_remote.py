@@ -261,7 +261,7 @@ def _read_manifest(data: bytes, where: str) -> dict[str, int]:
         files = json.loads(data)["files"]
         if isinstance(files, dict) and all(isinstance(v, int) for v in files.values()):
             return {str(k): int(v) for k, v in files.items()}
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         pass
     raise IntegrityError(f"the completion marker of '{where}' is not a valid file list")
 

@@ -34,6 +34,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from tiffin.errors import FormatError, NotFoundError, TiffinError
 from tiffin.plugins import import_optional
 from tiffin.store import migrate
+from tiffin.store.tracking_uri import refuse_inside_model
 
 __all__ = [
     "BUSY_TIMEOUT_S",
@@ -139,6 +140,7 @@ def _sqlite_engine(url: URL, uri: str) -> Engine:
             f"cannot open store {uri!r}: directory {str(path.parent)!r} does not exist; "
             "create it first"
         )
+    refuse_inside_model(path.parent, "the tracking store's directory")
     engine = create_engine(
         url.set(database=str(path)),
         connect_args={"timeout": BUSY_TIMEOUT_S},

@@ -20,9 +20,11 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from tiffin.errors import AlreadyExistsError, SchemaError
 from tiffin.store.entities import Experiment
+from tiffin.store.model_uris import check_uri_segments
 from tiffin.store.names import uri_text
 from tiffin.store.statements import insert_missing, now_ms
 from tiffin.store.tables import experiments
+from tiffin.store.tracking_uri import refuse_inside_model
 
 __all__ = [
     "DEFAULT_EXPERIMENT",
@@ -115,9 +117,12 @@ def create_experiment(
         >>> create_experiment(conn, "churn", None, "/srv/artifacts")  # doctest: +SKIP
         '1'
     """
-    location = (
-        None if artifact_location is None else uri_text(artifact_location, "artifact_location")
-    )
+    location = None
+    if artifact_location is not None:
+        location = check_uri_segments(uri_text(artifact_location, "artifact_location"),
+                                      "artifact_location")  # fmt: skip
+        if "://" not in location:
+            refuse_inside_model(location, "artifact_location")
     existing = get_experiment(conn, experiments.c.name == name)
     if existing is not None:
         raise AlreadyExistsError(

@@ -10,6 +10,10 @@ Example:
     ('churn', None, 'champion')
     >>> parse_models_uri("models:/churn/3")
     ('churn', 3, None)
+
+Every path segment of a URI is checked where the URI is parsed: ``..`` and ``.`` segments are
+refused in every reading another layer may give them (raw, percent-decoded, with ``\\`` as a
+separator), so ``runs:/<run>/../../elsewhere`` can neither load nor be registered.
 """
 
 from __future__ import annotations
@@ -21,9 +25,11 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from tiffin.errors import FormatError, NotFoundError
+from tiffin.store.artifacts_labels import safe_relpath
 
 __all__ = [
     "ResolvedModel",
+    "check_uri_segments",
     "lookup_version",
     "parse_models_uri",
     "parse_runs_uri",
@@ -32,6 +38,46 @@ __all__ = [
 
 _MODELS = re.compile(r"^models:/(?P<name>[^/@]+)(?:/(?P<suffix>[^/@]+)|@(?P<alias>[^/@]+))$")
 _RUNS = re.compile(r"^runs:/(?P<run>[0-9a-fA-F]{32})(?:/(?P<path>.*))?$")
+_MAX_DECODES = 4  # as for artifact labels: '%25252e' needs three
+
+
+def _readings(text: str) -> list[str]:
+    """``text`` and each percent-decoding of it, until decoding stops changing it."""
+    forms = [text]
+    for _ in range(_MAX_DECODES):
+        decoded = unquote(forms[-1])
+        if decoded == forms[-1]:
+            return forms
+        forms.append(decoded)
+    raise FormatError(f"{text[:200]!r}: still percent-encoded after {_MAX_DECODES} decodings")
+
+
+def check_uri_segments(uri: str, what: str = "URI") -> str:
+    """Refuse a URI or path with a ``..`` or ``.`` segment in any reading; return it unchanged.
+
+    Raw, after each percent-decoding (``%2e%2e``, ``%252e``) and with ``\\`` as a separator
+    (``..\\x``): a layer that decodes or splits differently must not see a segment that climbs
+    out of where the URI points, nor one that names the directory itself.
+
+    Raises:
+        FormatError: naming the URI and the segment.
+
+    Example:
+        >>> check_uri_segments("s3://bucket/models/1")
+        's3://bucket/models/1'
+        >>> check_uri_segments("runs:/0123/%2e%2e/x")  # doctest: +IGNORE_EXCEPTION_DETAIL
+        Traceback (most recent call last):
+        tiffin.errors.FormatError: ...
+    """
+    for reading in _readings(uri):
+        bad = next((s for s in re.split(r"[/\\]", reading) if s in (".", "..")), None)
+        if bad is not None:
+            raise FormatError(
+                f"{what} {uri[:200]!r} is refused: it has a {bad!r} path segment (after "
+                "percent-decoding and with '\\' as a separator); give the path without "
+                "'.' or '..' parts"
+            )
+    return uri
 
 
 @dataclass(frozen=True)
@@ -52,7 +98,14 @@ def parse_models_uri(uri: str) -> tuple[str, int | None, str | None]:
             f"not a proper models:/ URI: {uri[:200]!r}; expected models:/<name>/<version>, "
             "models:/<name>/latest or models:/<name>@<alias>"
         )
-    name, suffix, alias = unquote(m["name"]), m["suffix"], m["alias"]
+    raw, suffix, alias = m["name"], m["suffix"], m["alias"]
+    check_uri_segments(raw, "models:/ URI name")
+    name = unquote(raw)
+    if any(sep in reading for reading in _readings(raw) for sep in "/\\"):
+        raise FormatError(
+            f"{uri[:200]!r}: the model name {name[:200]!r} contains '/' or '\\' once "
+            "percent-decoded; registered model names cannot"
+        )
     if alias is not None:
         return name, None, alias
     if suffix == "latest":
@@ -70,13 +123,19 @@ def parse_runs_uri(uri: str) -> tuple[str, str]:
     m = _RUNS.match(uri)
     if m is None or not m["path"]:
         raise FormatError(f"not a proper runs:/ URI: {uri[:200]!r}; expected runs:/<run_id>/<path>")
-    return m["run"].lower(), m["path"]
+    check_uri_segments(uri, "runs:/ URI")
+    try:
+        path = safe_relpath(m["path"])
+    except FormatError as e:
+        raise FormatError(f"runs:/ URI {uri[:200]!r}: {e}") from None
+    return m["run"].lower(), path
 
 
 def _fetch(source: str, tracking_uri: str) -> Path:
     """A local directory holding the artifact at ``source`` (downloaded if remote)."""
     from tiffin.store.artifacts import ArtifactStore
 
+    check_uri_segments(source, "model source")
     if source.startswith("runs:/"):
         from tiffin.store.tracking_store import TrackingStore
 

@@ -7,6 +7,16 @@ is NFC-normalized and must not contain characters that mean something in a URI o
 *refused*, not repaired, at create and at lookup alike, so there is exactly one way to spell a
 model. Names are case-sensitive, as in MLflow. Keys (params, metrics, tags) follow MLflow's rule.
 
+Look-alikes: a model name (and an alias) must also be its own NFKC form. ``\\uff43hurn`` (a
+fullwidth ``c``) beside ``churn`` looks like one model and is two; NFKC folds compatibility
+characters (fullwidth and halfwidth forms, ligatures such as ``\\ufb01``, superscripts, circled
+letters) into the ordinary ones. We *refuse* such a name, naming the NFKC spelling to use,
+rather than folding it silently: folding would make ``\\uff43hurn`` another spelling of ``churn``,
+and a name that prints differently from the model it opens is the confusion we are avoiding.
+Create and lookup run the same check, so names are compared in exactly one form. NFKC does not
+fold look-alikes across scripts (Cyrillic ``\\u0441`` and Latin ``c``); that needs a confusables
+table and is not done.
+
 Example:
     >>> from tiffin.store.names import model_name
     >>> model_name("churn-classifier")
@@ -87,6 +97,20 @@ def model_name(name: object) -> str:
             f"registered model name {text!r} contains {bad!r}; names may not contain any of "
             f"{MODEL_NAME_FORBIDDEN!r} (they mean something in URIs and paths)"
         )
+    if text in (".", ".."):
+        raise SchemaError(f"registered model name {text!r} means a directory in paths; pick a name")
+    return _nfkc(text, "registered model name")
+
+
+def _nfkc(text: str, what: str) -> str:
+    """``text`` if it is its own NFKC form, else SchemaError naming the form to use."""
+    folded = unicodedata.normalize("NFKC", text)
+    if folded != text:
+        odd = next((ch for ch in text if unicodedata.normalize("NFKC", ch) != ch), text[0])
+        raise SchemaError(
+            f"{what} {text!r} has the look-alike character {odd!r} (U+{ord(odd):04X}), which "
+            f"reads as {unicodedata.normalize('NFKC', odd)!r}; use {folded!r}"
+        )
     return text
 
 
@@ -127,7 +151,7 @@ def alias_name(alias: object) -> str:
         >>> alias_name("champion")
         'champion'
     """
-    text = _text(alias, "alias", MAX_ALIAS_LENGTH)
+    text = _nfkc(_text(alias, "alias", MAX_ALIAS_LENGTH), "alias")
     if not _ALIAS.fullmatch(text):
         raise SchemaError(f"alias {text!r} may only contain letters, digits, '_' and '-'")
     if _RESERVED_ALIAS.fullmatch(text):

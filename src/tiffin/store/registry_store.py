@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 
 from tiffin.errors import NotFoundError
 from tiffin.store.entities import ModelVersion
+from tiffin.store.model_uris import check_uri_segments
 from tiffin.store.names import alias_name, bounded, entity_key, model_name, uri_text
 from tiffin.store.registry_lookup import (
     alias_version,
@@ -81,7 +82,7 @@ class RegistryStore(RegisteredModelStore):
         """
         clean = model_name(name)
         values = {
-            "source": uri_text(source, "source"),
+            "source": check_uri_segments(uri_text(source, "source"), "model version source"),
             "run_id": None if run_id is None else run_id_text(run_id),
             "digest": None if digest is None else digest_text(digest),
             "description": description_text(description),

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 import uuid
 import weakref
 from collections.abc import Mapping, Sequence
@@ -45,6 +46,7 @@ from tiffin.store.tables import (
 )
 from tiffin.store.tables import metrics as metrics_table
 from tiffin.store.tables import tags as tags_table
+from tiffin.store.tracking_uri import refuse_inside_model
 
 __all__ = ["MAX_SEARCH_RESULTS", "TrackingStore"]
 
@@ -80,7 +82,10 @@ class TrackingStore:
         self.uri = uri
         self.engine = db.engine_for(uri)
         root = artifact_root or _default_artifact_root(uri, self.engine.url.database)
-        self.artifact_root = root if "://" in root else str(Path(root).expanduser().absolute())
+        # abspath, not absolute(): '..' is folded away, as every recorded source must be
+        self.artifact_root = root if "://" in root else os.path.abspath(Path(root).expanduser())
+        if "://" not in self.artifact_root:
+            refuse_inside_model(self.artifact_root, "artifact root")
         if self.engine not in _HAS_DEFAULT:  # one check per engine, not one per store object
             default = experiments.c.experiment_id == 0
             if db.read(self.engine, lambda conn: get_experiment(conn, default)) is None:

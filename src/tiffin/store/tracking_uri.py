@@ -16,7 +16,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["ENV_VAR", "get_tracking_uri", "normalize_tracking_uri", "set_tracking_uri"]
+from tiffin.errors import FormatError
+
+__all__ = [
+    "ENV_VAR",
+    "get_tracking_uri",
+    "normalize_tracking_uri",
+    "refuse_inside_model",
+    "set_tracking_uri",
+]
 
 ENV_VAR = "TIFFIN_TRACKING_URI"
 _explicit: str | None = None
@@ -30,7 +38,7 @@ def normalize_tracking_uri(uri: str | Path) -> str:
         'sqlite:////tmp/team.db'
     """
     text = str(uri)
-    return text if "://" in text else f"sqlite:///{Path(text).expanduser().absolute()}"
+    return text if "://" in text else f"sqlite:///{os.path.abspath(Path(text).expanduser())}"
 
 
 def set_tracking_uri(uri: str | Path | None) -> None:
@@ -47,3 +55,30 @@ def get_tracking_uri() -> str:
     if env:
         return normalize_tracking_uri(env)
     return f"sqlite:///{Path.cwd() / 'tiffin.db'}"
+
+
+_MLMODEL = "MLmodel"  # format.mlmodel's name; the store layer does not import format
+
+
+def refuse_inside_model(path: Path | str, what: str) -> None:
+    """Refuse a store location (a SQLite file, an artifact root) inside a model directory.
+
+    A ``tiffin.db`` or an artifact tree written into a model adds files its manifest does not
+    list, so the model no longer verifies (and packing, registering or serving it fails later,
+    far from the cause). ``path`` and each of its parents up to the root is checked for an
+    ``MLmodel`` file; ``path`` need not exist yet.
+
+    Raises:
+        FormatError: naming the store, the model directory and what to do.
+
+    Example:
+        >>> refuse_inside_model("/tmp/team.db", "tracking store")
+    """
+    target = Path(os.path.abspath(Path(path).expanduser()))
+    for directory in (target, *target.parents):
+        if os.path.isfile(directory / _MLMODEL):
+            raise FormatError(
+                f"{what} {str(target)!r} is inside the model directory {str(directory)!r} (it "
+                "has an MLmodel file): writing there would add files the model's manifest does "
+                "not list; put the store outside the model"
+            )

@@ -112,12 +112,10 @@ class PipelinePredictor:
 
 def load_pipeline(model_dir: Path) -> PipelinePredictor:
     """Build the predictor from a model directory (functions must be importable now)."""
-    import yaml
-
+    from tiffin.format.bounded import read_yaml_file
     from tiffin.integrations.kedro.artifacts import load_artifacts
 
-    with open(model_dir / PIPELINE_FILE, encoding="utf-8") as f:
-        spec = yaml.safe_load(f)
+    spec = read_yaml_file(model_dir / PIPELINE_FILE)
     if not isinstance(spec, dict) or "nodes" not in spec:
         raise FormatError(f"{model_dir / PIPELINE_FILE}: not a pipeline file (no 'nodes')")
     graph = InferenceGraph.from_list(spec["nodes"])
