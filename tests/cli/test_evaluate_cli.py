@@ -65,3 +65,23 @@ def test_bad_threshold_and_missing_target_column(labelled: tuple[Path, Path]) ->
     assert bad.returncode == 2 and "NAME=VALUE" in bad.stderr
     missing = _run("-m", str(model), "-i", str(data), "--target", "nope")
     assert missing.returncode == 4 and "target column 'nope'" in missing.stderr
+
+
+def test_string_labels_and_pos_label(tmp_path: Path, frame: pd.DataFrame, target: Any) -> None:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import recall_score
+
+    labels = pd.Series(target).map({0: "no", 1: "yes"}).to_numpy()
+    model = LogisticRegression().fit(frame, labels)
+    tiffin.sklearn.save_model(model, tmp_path / "m", input_example=frame.head(2))
+    frame.assign(label=labels).to_csv(tmp_path / "holdout.csv", index=False)
+    args = ("-m", str(tmp_path / "m"), "-i", str(tmp_path / "holdout.csv"), "--target", "label",
+            "--no-plots", "--json")  # fmt: skip
+    pred = model.predict(frame)
+    for given, positive in ((None, "yes"), ("no", "no")):
+        result = _run(*args, *(("--pos-label", given) if given else ()))
+        assert result.returncode == 0, result.stderr
+        recall = json.loads(result.stdout)["metrics"]["recall"]
+        assert recall == pytest.approx(recall_score(labels, pred, pos_label=positive))
+    unknown = _run(*args, "--pos-label", "maybe")
+    assert unknown.returncode == 4 and "pos_label 'maybe' is not one of" in unknown.stderr
