@@ -248,3 +248,27 @@ def test_running_and_serving_the_example_leave_its_git_status_clean(tmp_path: Pa
         ["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True, check=True
     )
     assert status.stdout == "", status.stdout + (repo / "pyproject.toml").read_text()
+
+
+def test_a_runs_uri_pipeline_model_in_the_catalog_says_how_to_trust_it(trained: Project) -> None:
+    from kedro.io import DatasetError
+
+    from tiffin.integrations.kedro.datasets_models import ModelTrackingDataset
+
+    tag = "tiffin.kedro.model_uri"
+    runs_uri = next(r.data.tags[tag] for r in trained.runs() if tag in r.data.tags)  # type: ignore[attr-defined]
+    assert runs_uri.startswith("runs:/")
+    load_args = {"model_uri": runs_uri}
+    entry = ModelTrackingDataset(
+        "tiffin.pyfunc", tracking_uri=trained.tracking_uri, load_args=load_args
+    )
+    with pytest.raises(DatasetError) as caught:
+        entry.load()
+    assert isinstance(caught.value.__cause__, UntrustedModelError)
+    message = str(caught.value)
+    assert "Kedro pipeline model" in message
+    assert "In the catalog, trust this entry's model with `load_args: {trust: true}`" in message
+    trusted = ModelTrackingDataset(
+        "tiffin.pyfunc", tracking_uri=trained.tracking_uri, load_args={**load_args, "trust": True}
+    )
+    assert trusted.load().predict(iris_features((0,)))["label"].tolist() == ["setosa"]

@@ -29,6 +29,7 @@ from kedro.io import DatasetError
 from tiffin import plugins
 
 __all__ = [
+    "CATALOG_TRUST_HINT",
     "PYFUNC",
     "canonical_flavor",
     "known_flavors",
@@ -159,7 +160,21 @@ def load_local(flavor: str, path: str | Path, *, trust: bool = False, **kwargs: 
     Example:
         >>> load_local("tiffin.sklearn", "data/06_models/clf")  # doctest: +SKIP
     """
-    return _module(flavor).load_model(path, trust=trust, **kwargs)
+    from tiffin.errors import UntrustedModelError
+
+    try:
+        return _module(flavor).load_model(path, trust=trust, **kwargs)
+    except UntrustedModelError as e:
+        raise UntrustedModelError(f"{e}\n{CATALOG_TRUST_HINT}") from e
+
+
+#: what an untrusted model's refusal adds in a catalog: the gate's own words are Python's/CLI's
+CATALOG_TRUST_HINT = (
+    "In the catalog, trust this entry's model with `load_args: {trust: true}` (only for a "
+    "model whose origin you trust: loading runs its code), or read a registered version "
+    "(ModelRegistryDataset, or load_args.model_uri: models:/<name>/<version>), which loads "
+    "without trust when its files match the digest the registry recorded."
+)
 
 
 def _registry_trusts(model_dir: Path, digest: str) -> bool:
