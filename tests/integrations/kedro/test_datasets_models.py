@@ -38,7 +38,8 @@ def _bound(ds: ModelTrackingDataset, uri: str, run_id: str) -> ModelTrackingData
 def test_tracking_dataset_logs_into_the_bound_run_and_loads_it_back(
     uri: str, run_id: str, client: Client, logreg: Any, frame: pd.DataFrame
 ) -> None:
-    ds = _bound(ModelTrackingDataset("tiffin.sklearn", save_args={"name": "clf"}), uri, run_id)
+    save_args = {"name": "clf", "input_example": frame.head(2)}
+    ds = _bound(ModelTrackingDataset("tiffin.sklearn", save_args=save_args), uri, run_id)
     assert not ds.exists()
     ds.save(logreg)
     artifacts = Path(client.tracking.get_run(run_id).info.artifact_uri)
@@ -54,7 +55,7 @@ def test_tracking_dataset_logs_into_the_bound_run_and_loads_it_back(
 def test_registered_model_is_read_by_alias_version_and_latest(
     uri: str, run_id: str, client: Client, logreg: Any, frame: pd.DataFrame
 ) -> None:
-    save_args = {"registered_model_name": "churn"}
+    save_args = {"registered_model_name": "churn", "input_example": frame.head(2)}
     ds = _bound(ModelTrackingDataset("tiffin.sklearn", save_args=save_args), uri, run_id)
     ds.save(logreg)
     client.set_registered_model_alias("churn", "champion", 1)
@@ -75,6 +76,7 @@ def test_registry_digest_trusts_a_pickled_model_that_a_run_uri_does_not(
     uri: str, run_id: str, logreg: Any, frame: pd.DataFrame
 ) -> None:
     save_args = {"serialization_format": "cloudpickle", "registered_model_name": "pickled"}
+    save_args["input_example"] = frame.head(2)
     _bound(ModelTrackingDataset("tiffin.sklearn", save_args=save_args), uri, run_id).save(logreg)
     registered = ModelRegistryDataset("pickled", flavor="tiffin.sklearn", tracking_uri=uri)
     np.testing.assert_array_equal(registered.load().predict(frame), logreg.predict(frame))
@@ -89,7 +91,12 @@ def test_registry_digest_trusts_a_pickled_model_that_a_run_uri_does_not(
 
 
 def test_pyfunc_flavor_saves_a_python_model(uri: str, run_id: str) -> None:
-    ds = _bound(ModelTrackingDataset("mlflow.pyfunc", load_args={"trust": True}), uri, run_id)
+    ds = ModelTrackingDataset(
+        "mlflow.pyfunc",
+        save_args={"input_example": pd.DataFrame({"x": [1]})},
+        load_args={"trust": True},
+    )
+    ds = _bound(ds, uri, run_id)
     ds.save(AddOne())
     assert ds.load().predict(pd.DataFrame({"x": [1, 2]}))["x"].tolist() == [2, 3]
 
@@ -126,11 +133,11 @@ def test_an_unknown_flavor_lists_the_known_ones() -> None:
 
 
 def test_unknown_registered_model_and_alias_are_named(
-    uri: str, run_id: str, client: Client, logreg: Any
+    uri: str, run_id: str, client: Client, logreg: Any, frame: pd.DataFrame
 ) -> None:
     with pytest.raises(DatasetError, match="'ghost'"):
         ModelRegistryDataset("ghost", tracking_uri=uri).load()
-    save_args = {"registered_model_name": "churn"}
+    save_args = {"registered_model_name": "churn", "input_example": frame.head(2)}
     _bound(ModelTrackingDataset("tiffin.sklearn", save_args=save_args), uri, run_id).save(logreg)
     missing_alias = ModelRegistryDataset("churn", alias="prod", tracking_uri=uri)
     with pytest.raises(DatasetError, match="no alias 'prod'"):
@@ -200,7 +207,7 @@ def test_catalog_entries_build_the_model_datasets(
                 "flavor": "tiffin.sklearn",
                 "run_id": run_id,
                 "tracking_uri": uri,
-                "save_args": {"registered_model_name": "churn"},
+                "save_args": {"registered_model_name": "churn", "input_example": frame.head(2)},
             },
             "v1": {
                 "type": "tiffin.kedro.ModelRegistryDataset",
@@ -220,7 +227,8 @@ def test_catalog_entries_build_the_model_datasets(
 def test_datasets_pickle_after_binding_a_run(
     tmp_path: Path, uri: str, run_id: str, logreg: Any, frame: pd.DataFrame
 ) -> None:
-    tracked = _bound(ModelTrackingDataset("tiffin.sklearn"), uri, run_id)
+    save_args = {"input_example": frame.head(2)}
+    tracked = _bound(ModelTrackingDataset("tiffin.sklearn", save_args=save_args), uri, run_id)
     tracked.save(logreg)
     local = ModelLocalFileSystemDataset(str(tmp_path / "m"), flavor="tiffin.sklearn")
     local.save(logreg)
