@@ -323,8 +323,10 @@ def _warn_without_schema(model_dir: Path, name: str) -> None:
     """
     import warnings
 
-    from tiffin.format.mlmodel import MLModel
+    from tiffin.format.mlmodel import MLMODEL_FILE, MLModel
 
+    if not (model_dir / MLMODEL_FILE).is_file():
+        return  # not this check's business: loading such a directory fails on its own
     mlmodel = MLModel.load(model_dir)
     if mlmodel.signature is not None or "saved_input_example_info" in mlmodel.data:
         return

@@ -11,7 +11,10 @@ import pandas as pd
 import pytest
 from kedro.io import DataCatalog, DatasetError, Version
 
+import tiffin
 import tiffin.pyfunc
+from tiffin import plugins
+from tiffin.integrations.kedro.datasets_flavor import known_flavors
 from tiffin.integrations.kedro.datasets_models import (
     ModelLocalFileSystemDataset,
     ModelRegistryDataset,
@@ -239,3 +242,55 @@ def test_datasets_pickle_after_binding_a_run(
     np.testing.assert_array_equal(
         pickle.loads(pickle.dumps(tracked)).load().predict(frame), logreg.predict(frame)
     )
+
+
+WEIGHTS = {"a": 1.5, "b": -2.0}
+SIGNED = {"signature": tiffin.infer_signature(pd.DataFrame({"a": [1.0], "b": [2.0]}))}
+
+
+@pytest.mark.parametrize("name", sorted(plugins.FLAVORS))
+def test_every_flavor_tiffin_has_is_accepted_in_both_spellings(name: str) -> None:
+    expected = "tiffin.pyfunc" if name == "python_function" else f"tiffin.{name}"
+    for spelling in (name, f"tiffin.{name}", f"mlflow.{name}"):
+        assert ModelLocalFileSystemDataset("m", flavor=spelling)._describe()["flavor"] == expected
+    assert expected in known_flavors()
+
+
+def _round_trip_third_party(flavor: str, tmp_path: Path, uri: str, run_id: str) -> None:
+    local = ModelLocalFileSystemDataset(str(tmp_path / "weights"), flavor=flavor, save_args=SIGNED)
+    local.save(WEIGHTS)
+    assert local.load() == WEIGHTS
+    save_args = {**SIGNED, "registered_model_name": "weights"}
+    tracked = _bound(ModelTrackingDataset(flavor, save_args=save_args), uri, run_id)
+    tracked.save(WEIGHTS)
+    assert tracked.load() == WEIGHTS
+    assert ModelRegistryDataset("weights", flavor=flavor, tracking_uri=uri).load() == WEIGHTS
+
+
+def test_a_third_party_flavor_registered_at_runtime_works_in_every_model_dataset(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, uri: str, run_id: str
+) -> None:
+    with pytest.raises(DatasetError, match="unknown flavor 'mlflow.weights_json'"):
+        ModelTrackingDataset("mlflow.weights_json")
+    monkeypatch.setitem(plugins.FLAVORS, "weights_json", "third_party_flavor")
+    assert "tiffin.weights_json" in known_flavors()
+    _round_trip_third_party("mlflow.weights_json", tmp_path, uri, run_id)
+
+
+def test_a_third_party_flavor_from_an_installed_entry_point_works(
+    tmp_path: Path, uri: str, run_id: str
+) -> None:
+    """A distribution declaring ``[tiffin.flavors] weights_json = third_party_flavor``."""
+    site = tmp_path / "site"
+    dist = site / "weights_flavor-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: weights-flavor\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[tiffin.flavors]\nweights_json = third_party_flavor\n")
+    plugins.loader_for("not_a_loader")  # tiffin was in use before the package was installed
+    with pytest.MonkeyPatch.context() as patch:
+        patch.syspath_prepend(str(site))
+        try:
+            assert "tiffin.weights_json" in known_flavors()
+            _round_trip_third_party("tiffin.weights_json", tmp_path, uri, run_id)
+        finally:
+            plugins._entry_points.cache_clear()  # forget the test's package
