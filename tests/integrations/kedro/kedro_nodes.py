@@ -65,3 +65,7 @@ def weigh_in_place(frame: pd.DataFrame, table: pd.DataFrame, labels: list[str]) 
 def scale_array_artifact(frame: pd.DataFrame, weights: Any) -> pd.DataFrame:
     weights += 1.0
     return frame * float(weights[0])
+
+
+def pick_column(frame: pd.DataFrame, column: str) -> pd.Series:
+    return frame[column]

@@ -222,16 +222,14 @@ class InferenceGraph:
             self.compile()
         data = dict(feed)
         for step in self._steps or ():
-            try:
-                if step.kwargs:
-                    result = step.func(**{k: data[v] for k, v in step.kwargs.items()})
-                else:
-                    result = step.func(*[data[a] for a in step.args])
+            try:  # only the lookups: a KeyError from the node itself is the node's own error
+                args = [data[a] for a in step.args]
+                kwargs = {k: data[v] for k, v in step.kwargs.items()}
             except KeyError as e:
                 raise PipelineModelError(
                     f"node {step.name!r}: no value for input {e.args[0]!r}"
                 ) from e
-            _store(step, result, data)
+            _store(step, step.func(*args, **kwargs), data)
         wanted = list(outputs) if outputs is not None else self.terminal_outputs()
         return {name: data[name] for name in wanted}
 
