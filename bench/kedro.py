@@ -24,7 +24,10 @@ installed in ``.venv``: its hook would join every Kedro session of our tests). T
    ``floor``: the 3 node functions called in order on the artifacts (unpickled from the
    project's ``data/06_models``); ``pyfunc``: the pyfunc model's ``predict(df, params=...)``;
    ``raw``: the object under the pyfunc wrapper (tiffin's ``PipelinePredictor.predict``,
-   kedro-mlflow's ``KedroPipelineModel.predict``), for information.
+   kedro-mlflow's ``KedroPipelineModel.predict``), for information; ``isolation`` (tiffin
+   only): the copies ``predict`` makes so that no node sees the caller's input or a shared
+   artifact (a shallow copy of the DataFrame under pandas copy-on-write, guarded artifacts and
+   params), which ``raw`` and ``pyfunc`` include.
 
 Overhead = the *paired* median over rounds of ``pyfunc - floor`` (the two samples of a round ran
 moments apart). Targets (tiffin): overhead < 1 ms with the 100 MB artifact; overhead independent
@@ -381,6 +384,15 @@ def _floor_predict(df: Any, fns: Any, model: Any, encoder: Any, threshold: float
     return decode(encoder, predict(model, preprocess(df), threshold))
 
 
+def _isolation(predictor: Any, df: Any, params: Any) -> None:
+    """The copies tiffin's predict makes before the first node runs (part of ``raw``)."""
+    from tiffin.integrations.kedro.isolation import guard_shared, isolate_input
+
+    feed = {name: guard_shared(value) for name, value in predictor._base.items()}
+    feed.update({"params:" + k: isolate_input(v) for k, v in params.items()})
+    feed[predictor.input_names[0]] = isolate_input(df)
+
+
 def _calibrate(fn: Any, sample_seconds: float) -> int:
     import timeit
 
@@ -433,9 +445,13 @@ def worker(args: argparse.Namespace) -> int:
             ("pyfunc", partial(model.predict, df, params=params)),
             ("raw", partial(raw, df, params)),
         ]
+        if side == TIFFIN:  # what predict pays so no node sees the caller's or shared objects
+            variants.append(("isolation", partial(_isolation, model.get_raw_model(), df, params)))
         expected = variants[0][1]()
         for name, fn in variants:  # same answer everywhere, and a warm-up
             got = fn()
+            if name == "isolation":
+                continue
             if not expected.equals(pd.DataFrame(got)):
                 raise RuntimeError(f"{side} {name}: output differs from the floor:\n{got}")
             for _ in range(2):
@@ -519,8 +535,9 @@ def run_worker(
         KEDRO_DISABLE_TELEMETRY="true",
         KEDRO_LOGGING_CONFIG=str(logging_yml),
         KBENCH_SIDE=side,
-        # what an installed project gives: mlflow's requirement inference subprocess imports it
-        PYTHONPATH=str(project / "src"),
+        # what an installed project gives: mlflow's requirement inference subprocess imports it;
+        # a caller's PYTHONPATH (a worktree's src/) stays after it
+        PYTHONPATH=os.pathsep.join([str(project / "src"), *filter(None, [env.get("PYTHONPATH")])]),
     )
     argv = [python, str(BENCH_DIR / "kedro.py"), "--worker", side, "--project", str(project)]
     argv += ["--rounds", str(args.rounds), "--sample-seconds", str(args.sample_seconds)]
@@ -614,6 +631,12 @@ def main(argv: list[str] | None = None) -> int:
                     f"{_ms(report.med(base + 'pyfunc')):>11}{_ms(over):>12}"
                     f"{over / ref:>9.1f}x{_ms(report.med(base + 'raw')):>9}{logging_s:>10.2f}"
                 )
+    for size in SIZES:
+        for n_rows in ROWS:
+            label = f"{size} {TIFFIN} {n_rows}r: isolation"
+            report.derived[f"{label} (inputs copied, shared values guarded), us"] = (
+                report.med(label) * 1e6
+            )
     print("\n== end of training (seconds; first training in a fresh process, then warm) ==")
     print(
         f"{'side':<13}{'artifact':>9}{'pickle MB':>10}{'hook':>7}{'log_model':>10}"

@@ -1,7 +1,9 @@
 """Quickstart: train, save, log, evaluate, register, alias, load by alias, predict; then serve.
 
 Run it with ``make demo``. Everything goes under ``demo-output/`` (removed first): the model
-directory, the embedded SQLite tracking store and the run artifacts.
+directory, the embedded SQLite tracking store and the run artifacts, a second registered
+version (a challenger) and ``rows.csv``/``holdout.csv``: what the README's shell block runs on,
+from ``demo-output/``.
 """
 
 from __future__ import annotations
@@ -65,6 +67,9 @@ def main() -> None:
     version = tiffin.register_model(info.model_uri, "iris")
     print(f"logged in run {run.info.run_id}, registered iris version {version.version}")
     tiffin.Client().set_registered_model_alias("iris", "champion", version.version)
+    challenger = register_challenger(X_train, y_train, X_test.head(3))
+    print(f"registered iris version {challenger} (a challenger; champion stays at 1)")
+    write_shell_inputs(X_test, y_test)
 
     loaded = tiffin.pyfunc.load_model("models:/iris@champion")  # verified against the registry
     print("signature inputs:", loaded.signature.inputs if loaded.signature else None)
@@ -79,6 +84,26 @@ def main() -> None:
         print("a bad input is refused clearly:\n ", str(e).replace("\n", "\n  "))
 
     serve_and_ask("models:/iris@champion", sample)
+
+
+def register_challenger(X_train: pd.DataFrame, y_train: pd.Series, example: pd.DataFrame) -> int:
+    """Version 2 of ``iris``: the README's ``alias set iris champion 2`` moves the alias to it."""
+    stronger = LogisticRegression(max_iter=500, C=10.0).fit(X_train, y_train)
+    with tiffin.start_run(run_name="challenger"):
+        tiffin.log_params({"max_iter": 500, "C": 10.0})
+        tiffin.log_metric("accuracy", stronger.score(X_train, y_train))
+        info = tiffin.sklearn.log_model(  # the signature is inferred from the example
+            stronger, name="model", registered_model_name="iris", input_example=example
+        )
+    assert info.registered_model_version is not None
+    return info.registered_model_version
+
+
+def write_shell_inputs(X_test: pd.DataFrame, y_test: pd.Series) -> None:
+    """The files the README's shell block reads: rows to predict, labelled rows to evaluate."""
+    X_test.head(10).to_csv(OUT / "rows.csv", index=False)
+    X_test.assign(species=y_test).to_csv(OUT / "holdout.csv", index=False)
+    print(f"wrote {OUT / 'rows.csv'} and {OUT / 'holdout.csv'} (the README's shell block)")
 
 
 def _free_port() -> int:

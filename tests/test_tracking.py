@@ -14,6 +14,7 @@ import tiffin
 import tiffin.pyfunc
 import tiffin.sklearn
 from tiffin.errors import FormatError, IntegrityError, NotFoundError, UntrustedModelError
+from tiffin.tracking import NoSignatureWarning
 
 
 @pytest.fixture(autouse=True)
@@ -70,7 +71,11 @@ def test_log_artifact_puts_the_file_under_artifact_path(tmp_path: Path) -> None:
 def test_registry_is_the_trust_root_for_pickled_models(logreg: Any, frame: pd.DataFrame) -> None:
     with tiffin.start_run():
         info = tiffin.sklearn.log_model(
-            logreg, name="model", registered_model_name="churn", serialization_format="cloudpickle"
+            logreg,
+            name="model",
+            registered_model_name="churn",
+            serialization_format="cloudpickle",
+            input_example=frame.head(2),
         )
     with pytest.raises(UntrustedModelError, match="model.pkl"):
         tiffin.pyfunc.load_model(info.model_uri)  # a run artifact is not vouched for
@@ -80,8 +85,13 @@ def test_registry_is_the_trust_root_for_pickled_models(logreg: Any, frame: pd.Da
 
 def test_alias_latest_and_missing_versions(logreg: Any, frame: pd.DataFrame) -> None:
     with tiffin.start_run():
-        first = tiffin.sklearn.log_model(logreg, name="m1", registered_model_name="iris")
-        second = tiffin.sklearn.log_model(logreg, name="m2", registered_model_name="iris")
+        example = frame.head(2)
+        first = tiffin.sklearn.log_model(
+            logreg, name="m1", registered_model_name="iris", input_example=example
+        )
+        second = tiffin.sklearn.log_model(
+            logreg, name="m2", registered_model_name="iris", input_example=example
+        )
     assert (first.registered_model_version, second.registered_model_version) == (1, 2)
     tiffin.Client().set_registered_model_alias("iris", "champion", 1)
     assert tiffin.pyfunc.load_model("models:/iris@champion").predict(frame).shape == (len(frame),)
@@ -92,9 +102,11 @@ def test_alias_latest_and_missing_versions(logreg: Any, frame: pd.DataFrame) -> 
         tiffin.pyfunc.load_model("models:/iris/Production")
 
 
-def test_a_flipped_bit_in_a_registered_model_is_refused(logreg: Any) -> None:
+def test_a_flipped_bit_in_a_registered_model_is_refused(logreg: Any, frame: pd.DataFrame) -> None:
     with tiffin.start_run() as run:
-        tiffin.sklearn.log_model(logreg, name="model", registered_model_name="flip")
+        tiffin.sklearn.log_model(
+            logreg, name="model", registered_model_name="flip", input_example=frame.head(2)
+        )
     weights = Path(run.info.artifact_uri) / "model" / "model.skops"
     data = bytearray(weights.read_bytes())
     data[len(data) // 2] ^= 0x01
@@ -109,8 +121,9 @@ class _Plus(tiffin.pyfunc.PythonModel):
 
 
 def test_pyfunc_log_model_registers_a_python_model_served_from_the_registry() -> None:
-    with tiffin.start_run():
-        info = tiffin.pyfunc.log_model(
+    no_schema = "'plus' is logged without a signature or an input example"
+    with tiffin.start_run(), pytest.warns(NoSignatureWarning, match=no_schema):
+        info = tiffin.pyfunc.log_model(  # a model of lists: no MLflow schema fits it
             _Plus(),
             name="plus",
             registered_model_name="plus",
@@ -120,3 +133,32 @@ def test_pyfunc_log_model_registers_a_python_model_served_from_the_registry() ->
     model = tiffin.pyfunc.load_model("models:/plus/1")  # pickled, trusted through its digest
     assert model.predict([1, 2]) == [3, 4]
     assert info.model_uri.endswith("/plus")
+
+
+def test_log_model_infers_the_signature_from_the_input_example(
+    logreg: Any, frame: pd.DataFrame
+) -> None:
+    import warnings
+
+    with tiffin.start_run(), warnings.catch_warnings():
+        warnings.simplefilter("error")  # not a word when the model has a schema
+        info = tiffin.sklearn.log_model(logreg, name="model", input_example=frame.head(3))
+    model = tiffin.pyfunc.load_model(info.model_uri)
+    assert model.signature is not None and model.signature.inputs is not None
+    assert model.signature.inputs.names() == list(frame.columns)
+    assert model.signature.outputs is not None  # from predicting the example
+    with pytest.raises(tiffin.errors.SchemaError, match="f0"):
+        model.predict(frame.rename(columns={"f0": "typo"}))  # a 4xx when served, not a 500
+
+
+def test_log_model_without_signature_or_example_warns_once_naming_the_fix(
+    logreg: Any,
+) -> None:
+    with tiffin.start_run(), pytest.warns(NoSignatureWarning) as caught:
+        tiffin.sklearn.log_model(logreg, name="bare")
+    assert len(caught) == 1
+    assert str(caught[0].message) == (
+        "model 'bare' is logged without a signature or an input example: served, it has no "
+        "schema (empty V2 metadata and /docs, columns not checked); pass "
+        "input_example=X.head(3) (its signature is inferred) or signature="
+    )

@@ -22,7 +22,11 @@ def main() -> None:
             print("ready", flush=True)
         with tiffin.start_run():
             tiffin.sklearn.log_model(
-                model, name=f"m{i}", registered_model_name="crash", pip_requirements=["x"]
+                model,
+                name=f"m{i}",
+                registered_model_name="crash",
+                pip_requirements=["x"],
+                input_example=X[:2],
             )
         i += 1
 

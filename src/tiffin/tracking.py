@@ -33,6 +33,7 @@ from tiffin.store.tracking_uri import get_tracking_uri, set_tracking_uri
 __all__ = [
     "Client",
     "ModelInfo",
+    "NoSignatureWarning",
     "active_run",
     "end_run",
     "get_tracking_uri",
@@ -302,12 +303,41 @@ def _log_model(
         local = Path(tmp) / "model"
         save_fn(model, local, **save_kwargs)
         manifest = read_manifest(local)
+        _warn_without_schema(local, name)
         _artifacts(run_id, tracking).log_dir(local, name)
     info = ModelInfo(f"runs:/{run_id}/{name}", run_id, name, manifest.digest if manifest else None)
     if registered_model_name is None:
         return info
     version = _register_model(tracking, registry, info.model_uri, registered_model_name)
     return ModelInfo(info.model_uri, run_id, name, info.digest, version.version)
+
+
+class NoSignatureWarning(UserWarning):
+    """A model was logged with neither a signature nor an input example."""
+
+
+def _warn_without_schema(model_dir: Path, name: str) -> None:
+    """Say so once, at logging time, when a model carries no schema at all.
+
+    Served, such a model has empty V2 metadata and an empty ``/docs``, and nothing checks the
+    columns a caller sends: a wrong name reaches the model, which fails with its own error.
+    """
+    import warnings
+
+    from tiffin.format.mlmodel import MLMODEL_FILE, MLModel
+
+    if not (model_dir / MLMODEL_FILE).is_file():
+        return  # not this check's business: loading such a directory fails on its own
+    mlmodel = MLModel.load(model_dir)
+    if mlmodel.signature is not None or "saved_input_example_info" in mlmodel.data:
+        return
+    warnings.warn(
+        f"model {name!r} is logged without a signature or an input example: served, it "
+        "has no schema (empty V2 metadata and /docs, columns not checked); pass "
+        "input_example=X.head(3) (its signature is inferred) or signature=",
+        NoSignatureWarning,
+        stacklevel=4,
+    )
 
 
 def register_model(model_uri: str, name: str) -> Any:

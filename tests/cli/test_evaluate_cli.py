@@ -101,3 +101,23 @@ def test_nothing_is_left_in_the_temporary_directory(
             assert artifacts["roc_curve"] == f"runs:/{run.info.run_id}/evaluation/roc_curve.png"
     elif not extra:
         assert "pass -o DIR to keep them" in result.stdout
+
+
+def test_string_labels_and_pos_label(tmp_path: Path, frame: pd.DataFrame, target: Any) -> None:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import recall_score
+
+    labels = pd.Series(target).map({0: "no", 1: "yes"}).to_numpy()
+    model = LogisticRegression().fit(frame, labels)
+    tiffin.sklearn.save_model(model, tmp_path / "m", input_example=frame.head(2))
+    frame.assign(label=labels).to_csv(tmp_path / "holdout.csv", index=False)
+    args = ("-m", str(tmp_path / "m"), "-i", str(tmp_path / "holdout.csv"), "--target", "label",
+            "--no-plots", "--json")  # fmt: skip
+    pred = model.predict(frame)
+    for given, positive in ((None, "yes"), ("no", "no")):
+        result = _run(*args, *(("--pos-label", given) if given else ()))
+        assert result.returncode == 0, result.stderr
+        recall = json.loads(result.stdout)["metrics"]["recall"]
+        assert recall == pytest.approx(recall_score(labels, pred, pos_label=positive))
+    unknown = _run(*args, "--pos-label", "maybe")
+    assert unknown.returncode == 4 and "pos_label 'maybe' is not one of" in unknown.stderr

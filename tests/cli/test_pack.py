@@ -90,11 +90,15 @@ def test_pack_refuses_a_tampered_model(model: Path, tmp_path: Path, env: dict[st
     assert refused.returncode == 5 and "model.skops" in refused.stderr
 
 
-def test_pack_takes_a_runs_uri(tmp_path: Path, logreg: Any, env: dict[str, str]) -> None:
+def test_pack_takes_a_runs_uri(
+    tmp_path: Path, logreg: Any, frame: pd.DataFrame, env: dict[str, str]
+) -> None:
     tiffin.set_tracking_uri(tmp_path / "t.db")
     try:
         with tiffin.start_run():
-            info = tiffin.sklearn.log_model(logreg, name="model", pip_requirements=["x"])
+            info = tiffin.sklearn.log_model(
+                logreg, name="model", pip_requirements=["x"], input_example=frame.head(2)
+            )
     finally:
         tiffin.set_tracking_uri(None)
     store_env = {**env, "TIFFIN_TRACKING_URI": f"sqlite:///{tmp_path / 't.db'}"}

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 import tiffin
@@ -18,12 +19,14 @@ import tiffin.sklearn
 
 
 @pytest.fixture
-def store(tmp_path: Path, logreg: Any) -> dict[str, str]:
+def store(tmp_path: Path, logreg: Any, frame: pd.DataFrame) -> dict[str, str]:
     tiffin.set_tracking_uri(tmp_path / "t.db")
     try:
         with tiffin.start_run(run_name="cli-run") as run:
             tiffin.log_metric("acc", 0.95)
-            info = tiffin.sklearn.log_model(logreg, name="model", pip_requirements=["x"])
+            info = tiffin.sklearn.log_model(
+                logreg, name="model", pip_requirements=["x"], input_example=frame.head(2)
+            )
     finally:
         tiffin.set_tracking_uri(None)
     return {

@@ -68,6 +68,8 @@ def _read(path: Path, fmt: str | None) -> Any:
               help="Relative improvement over --baseline required.")  # fmt: skip
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
               help="Predict-time param (JSON values: 0.9, \"text\", [1, 2]).")  # fmt: skip
+@click.option("--pos-label", default=None,
+              help="Binary classifiers: the positive class (default: the greater).")  # fmt: skip
 @click.option("--run-id", default=None, help="Log metrics and plots into this run.")
 @click.option("-o", "--output-dir", type=click.Path(path_type=Path), default=None,
               help="Where the PNG files go. Without it they are drawn only to be logged "
@@ -85,6 +87,7 @@ def evaluate_command(
     baseline: str | None,
     min_relative_change: float | None,
     params: tuple[str, ...],
+    pos_label: str | None,
     run_id: str | None,
     output_dir: Path | None,
     no_plots: bool,
@@ -108,7 +111,7 @@ def evaluate_command(
                 params=predict_params or None, validation_thresholds=limits or None,
                 baseline_model=baseline, min_relative_change=min_relative_change,
                 run_id=run_id, output_dir=output_dir or Path(scratch), plots=plots,
-                trust=trust,
+                trust=trust, pos_label=pos_label,
             )  # fmt: skip
         except ValidationError as e:
             _show(getattr(e, "result", None), limits, as_json, kept=output_dir is not None)

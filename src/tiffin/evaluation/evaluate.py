@@ -106,12 +106,16 @@ def _predict(
     return _Predictions(labels, probabilities, classes)
 
 
-def _metrics(model_type: str, targets: np.ndarray, pred: _Predictions) -> dict[str, float]:
+def _metrics(
+    model_type: str, targets: np.ndarray, pred: _Predictions, pos_label: Any = None
+) -> dict[str, float]:
     from tiffin.evaluation import metrics
 
     if model_type == "classifier":
         metrics.check_classification(targets, pred.values, pred.classes)
-        return metrics.classifier_metrics(targets, pred.values, pred.probabilities, pred.classes)
+        return metrics.classifier_metrics(
+            targets, pred.values, pred.probabilities, pred.classes, pos_label
+        )
     return metrics.regressor_metrics(targets, pred.values)
 
 
@@ -139,6 +143,7 @@ def evaluate(
     output_dir: str | Path | None = None,
     plots: bool = True,
     trust: bool = False,
+    pos_label: Any = None,
 ) -> EvaluationResult:
     """Evaluate a model on labelled data: metrics, plots, logging, thresholds.
 
@@ -157,6 +162,9 @@ def evaluate(
         output_dir: where the PNG files go (default: a new temporary directory).
         plots: draw the plots (off: metrics only).
         trust: passed to ``load_model`` for URIs.
+        pos_label: the positive class of a binary classifier (precision, recall, F1, ROC
+            AUC and the curves); default scikit-learn's, the greater of the sorted labels
+            (``True``, ``1`` of ``{0, 1}``, ``"yes"`` of ``"no"``/``"yes"``).
 
     Raises:
         SchemaError: bad data, targets, model type, or a model that does not fit the type.
@@ -174,15 +182,15 @@ def evaluate(
     features, target_values = split_targets(data, targets)
     loaded = _as_model(model, trust)
     pred = _predict(loaded, features, params, proba=model_type == "classifier")
-    metrics = _metrics(model_type, target_values, pred)
+    metrics = _metrics(model_type, target_values, pred, pos_label)
     baseline = None
     if baseline_model is not None:
         base_pred = _predict(_as_model(baseline_model, trust), features, params, proba=True)
-        baseline = _metrics(model_type, target_values, base_pred)
+        baseline = _metrics(model_type, target_values, base_pred, pos_label)
     artifacts = {}
     if plots:  # a temporary directory only when there is something to put in it
         out_dir = Path(output_dir or tempfile.mkdtemp(prefix="tiffin-evaluation-"))
-        artifacts = _plots(model_type, target_values, pred, out_dir)
+        artifacts = _plots(model_type, target_values, pred, out_dir, pos_label)
     rid = _run_id(run_id)
     if rid is not None:
         _log(rid, metrics, artifacts)
@@ -210,14 +218,14 @@ def _check_arguments(model_type: str, evaluators: str | Sequence[str] | None, pl
 
 
 def _plots(
-    model_type: str, targets: np.ndarray, pred: _Predictions, out_dir: Path
+    model_type: str, targets: np.ndarray, pred: _Predictions, out_dir: Path, pos_label: Any
 ) -> dict[str, Path]:
     from tiffin.evaluation import plots
 
     out_dir.mkdir(parents=True, exist_ok=True)
     if model_type == "classifier":
         return plots.classifier_plots(
-            targets, pred.values, pred.probabilities, pred.classes, out_dir
+            targets, pred.values, pred.probabilities, pred.classes, out_dir, pos_label
         )
     return plots.regressor_plots(targets, pred.values, out_dir)
 

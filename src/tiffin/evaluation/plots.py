@@ -49,9 +49,12 @@ def classifier_plots(
     probabilities: np.ndarray | None,
     classes: Sequence[Any] | None,
     out_dir: Path,
+    pos_label: Any = None,
 ) -> dict[str, Path]:
     """Confusion matrix, and ROC and precision-recall curves when there are probabilities."""
     from sklearn import metrics
+
+    from tiffin.evaluation.metrics import positive_label
 
     labels = list(classes) if classes is not None else sorted(set(np.unique(targets)))
     paths = {"confusion_matrix": _confusion(targets, predictions, labels, out_dir)}
@@ -59,7 +62,10 @@ def classifier_plots(
         return paths
     roc, pr = _figure(), _figure()
     roc_ax, pr_ax = roc.add_subplot(), pr.add_subplot()
-    shown = [1] if len(labels) == 2 else range(len(labels))  # binary: the positive class only
+    if len(labels) == 2:  # binary: the positive class only
+        shown = [np.asarray(labels).tolist().index(positive_label(labels, pos_label))]
+    else:
+        shown = list(range(len(labels)))
     for i in shown:
         truth = targets == labels[i]
         if not truth.any() or truth.all():

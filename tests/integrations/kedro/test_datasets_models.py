@@ -11,7 +11,10 @@ import pandas as pd
 import pytest
 from kedro.io import DataCatalog, DatasetError, Version
 
+import tiffin
 import tiffin.pyfunc
+from tiffin import plugins
+from tiffin.integrations.kedro.datasets_flavor import known_flavors
 from tiffin.integrations.kedro.datasets_models import (
     ModelLocalFileSystemDataset,
     ModelRegistryDataset,
@@ -38,7 +41,8 @@ def _bound(ds: ModelTrackingDataset, uri: str, run_id: str) -> ModelTrackingData
 def test_tracking_dataset_logs_into_the_bound_run_and_loads_it_back(
     uri: str, run_id: str, client: Client, logreg: Any, frame: pd.DataFrame
 ) -> None:
-    ds = _bound(ModelTrackingDataset("tiffin.sklearn", save_args={"name": "clf"}), uri, run_id)
+    save_args = {"name": "clf", "input_example": frame.head(2)}
+    ds = _bound(ModelTrackingDataset("tiffin.sklearn", save_args=save_args), uri, run_id)
     assert not ds.exists()
     ds.save(logreg)
     artifacts = Path(client.tracking.get_run(run_id).info.artifact_uri)
@@ -54,7 +58,7 @@ def test_tracking_dataset_logs_into_the_bound_run_and_loads_it_back(
 def test_registered_model_is_read_by_alias_version_and_latest(
     uri: str, run_id: str, client: Client, logreg: Any, frame: pd.DataFrame
 ) -> None:
-    save_args = {"registered_model_name": "churn"}
+    save_args = {"registered_model_name": "churn", "input_example": frame.head(2)}
     ds = _bound(ModelTrackingDataset("tiffin.sklearn", save_args=save_args), uri, run_id)
     ds.save(logreg)
     client.set_registered_model_alias("churn", "champion", 1)
@@ -75,6 +79,7 @@ def test_registry_digest_trusts_a_pickled_model_that_a_run_uri_does_not(
     uri: str, run_id: str, logreg: Any, frame: pd.DataFrame
 ) -> None:
     save_args = {"serialization_format": "cloudpickle", "registered_model_name": "pickled"}
+    save_args["input_example"] = frame.head(2)
     _bound(ModelTrackingDataset("tiffin.sklearn", save_args=save_args), uri, run_id).save(logreg)
     registered = ModelRegistryDataset("pickled", flavor="tiffin.sklearn", tracking_uri=uri)
     np.testing.assert_array_equal(registered.load().predict(frame), logreg.predict(frame))
@@ -89,7 +94,12 @@ def test_registry_digest_trusts_a_pickled_model_that_a_run_uri_does_not(
 
 
 def test_pyfunc_flavor_saves_a_python_model(uri: str, run_id: str) -> None:
-    ds = _bound(ModelTrackingDataset("mlflow.pyfunc", load_args={"trust": True}), uri, run_id)
+    ds = ModelTrackingDataset(
+        "mlflow.pyfunc",
+        save_args={"input_example": pd.DataFrame({"x": [1]})},
+        load_args={"trust": True},
+    )
+    ds = _bound(ds, uri, run_id)
     ds.save(AddOne())
     assert ds.load().predict(pd.DataFrame({"x": [1, 2]}))["x"].tolist() == [2, 3]
 
@@ -126,11 +136,11 @@ def test_an_unknown_flavor_lists_the_known_ones() -> None:
 
 
 def test_unknown_registered_model_and_alias_are_named(
-    uri: str, run_id: str, client: Client, logreg: Any
+    uri: str, run_id: str, client: Client, logreg: Any, frame: pd.DataFrame
 ) -> None:
     with pytest.raises(DatasetError, match="'ghost'"):
         ModelRegistryDataset("ghost", tracking_uri=uri).load()
-    save_args = {"registered_model_name": "churn"}
+    save_args = {"registered_model_name": "churn", "input_example": frame.head(2)}
     _bound(ModelTrackingDataset("tiffin.sklearn", save_args=save_args), uri, run_id).save(logreg)
     missing_alias = ModelRegistryDataset("churn", alias="prod", tracking_uri=uri)
     with pytest.raises(DatasetError, match="no alias 'prod'"):
@@ -200,7 +210,7 @@ def test_catalog_entries_build_the_model_datasets(
                 "flavor": "tiffin.sklearn",
                 "run_id": run_id,
                 "tracking_uri": uri,
-                "save_args": {"registered_model_name": "churn"},
+                "save_args": {"registered_model_name": "churn", "input_example": frame.head(2)},
             },
             "v1": {
                 "type": "tiffin.kedro.ModelRegistryDataset",
@@ -220,7 +230,8 @@ def test_catalog_entries_build_the_model_datasets(
 def test_datasets_pickle_after_binding_a_run(
     tmp_path: Path, uri: str, run_id: str, logreg: Any, frame: pd.DataFrame
 ) -> None:
-    tracked = _bound(ModelTrackingDataset("tiffin.sklearn"), uri, run_id)
+    save_args = {"input_example": frame.head(2)}
+    tracked = _bound(ModelTrackingDataset("tiffin.sklearn", save_args=save_args), uri, run_id)
     tracked.save(logreg)
     local = ModelLocalFileSystemDataset(str(tmp_path / "m"), flavor="tiffin.sklearn")
     local.save(logreg)
@@ -231,3 +242,55 @@ def test_datasets_pickle_after_binding_a_run(
     np.testing.assert_array_equal(
         pickle.loads(pickle.dumps(tracked)).load().predict(frame), logreg.predict(frame)
     )
+
+
+WEIGHTS = {"a": 1.5, "b": -2.0}
+SIGNED = {"signature": tiffin.infer_signature(pd.DataFrame({"a": [1.0], "b": [2.0]}))}
+
+
+@pytest.mark.parametrize("name", sorted(plugins.FLAVORS))
+def test_every_flavor_tiffin_has_is_accepted_in_both_spellings(name: str) -> None:
+    expected = "tiffin.pyfunc" if name == "python_function" else f"tiffin.{name}"
+    for spelling in (name, f"tiffin.{name}", f"mlflow.{name}"):
+        assert ModelLocalFileSystemDataset("m", flavor=spelling)._describe()["flavor"] == expected
+    assert expected in known_flavors()
+
+
+def _round_trip_third_party(flavor: str, tmp_path: Path, uri: str, run_id: str) -> None:
+    local = ModelLocalFileSystemDataset(str(tmp_path / "weights"), flavor=flavor, save_args=SIGNED)
+    local.save(WEIGHTS)
+    assert local.load() == WEIGHTS
+    save_args = {**SIGNED, "registered_model_name": "weights"}
+    tracked = _bound(ModelTrackingDataset(flavor, save_args=save_args), uri, run_id)
+    tracked.save(WEIGHTS)
+    assert tracked.load() == WEIGHTS
+    assert ModelRegistryDataset("weights", flavor=flavor, tracking_uri=uri).load() == WEIGHTS
+
+
+def test_a_third_party_flavor_registered_at_runtime_works_in_every_model_dataset(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, uri: str, run_id: str
+) -> None:
+    with pytest.raises(DatasetError, match="unknown flavor 'mlflow.weights_json'"):
+        ModelTrackingDataset("mlflow.weights_json")
+    monkeypatch.setitem(plugins.FLAVORS, "weights_json", "third_party_flavor")
+    assert "tiffin.weights_json" in known_flavors()
+    _round_trip_third_party("mlflow.weights_json", tmp_path, uri, run_id)
+
+
+def test_a_third_party_flavor_from_an_installed_entry_point_works(
+    tmp_path: Path, uri: str, run_id: str
+) -> None:
+    """A distribution declaring ``[tiffin.flavors] weights_json = third_party_flavor``."""
+    site = tmp_path / "site"
+    dist = site / "weights_flavor-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: weights-flavor\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[tiffin.flavors]\nweights_json = third_party_flavor\n")
+    plugins.loader_for("not_a_loader")  # tiffin was in use before the package was installed
+    with pytest.MonkeyPatch.context() as patch:
+        patch.syspath_prepend(str(site))
+        try:
+            assert "tiffin.weights_json" in known_flavors()
+            _round_trip_third_party("tiffin.weights_json", tmp_path, uri, run_id)
+        finally:
+            plugins._entry_points.cache_clear()  # forget the test's package

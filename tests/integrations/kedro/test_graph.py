@@ -82,3 +82,14 @@ def test_a_node_returning_the_wrong_number_of_outputs_is_named() -> None:
     )
     with pytest.raises(PipelineModelError, match="'bad'.*2 outputs"):
         graph.run({"x": 1})
+
+
+def test_a_keyerror_inside_a_node_is_the_nodes_own_not_a_missing_input() -> None:
+    graph = InferenceGraph.from_pipeline(
+        Pipeline([node(kn.pick_column, ["raw", "params:column"], "picked", name="pick")])
+    )
+    with pytest.raises(KeyError, match="typo") as caught:
+        graph.run({"raw": frame(), "params:column": "typo"})
+    assert not isinstance(caught.value, PipelineModelError)
+    with pytest.raises(PipelineModelError, match="node 'pick': no value for input 'raw'"):
+        graph.run({"params:column": "a"})

@@ -93,3 +93,15 @@ def test_tracking_uri_from_config(project: Project, uri_setting: str) -> None:
     assert not (project.path / "tiffin.db").exists()
     name = "runs.db" if uri_setting == "runs.db" else "other.db"
     assert (project.path / name).exists()
+
+
+def test_training_run_logs_which_model_it_logged_registered_and_aliased(
+    project: Project,
+) -> None:
+    result = project.kedro("run", "--pipelines", "training", COLUMNS="1000")  # no rich wrapping
+    (run,) = project.runs()
+    output = result.stdout + result.stderr
+    assert (
+        f"tiffin: logged the pipeline model runs:/{run.info.run_id}/model; registered iris "  # type: ignore[attr-defined]
+        "version 1; alias champion -> version 1 (models:/iris/1)"
+    ) in output

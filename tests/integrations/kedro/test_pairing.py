@@ -76,3 +76,21 @@ def test_kedro_mlflow_spelling_is_accepted_and_typos_are_not() -> None:
         )
     with pytest.raises(PipelineModelError, match="needs registered_model_name"):
         pipeline_ml_factory(TRAINING, INFERENCE, "features", alias="champion")
+
+
+def test_unknown_log_model_kwargs_list_the_accepted_keys_and_say_what_replaces_mlflows() -> None:
+    accepted = (
+        "['extra_pip_requirements', 'input_example', 'metadata', 'name', 'pip_requirements', "
+        "'registered_model_name', 'signature']"
+    )
+    with pytest.raises(PipelineModelError) as caught:
+        pipeline_ml_factory(
+            TRAINING, INFERENCE, "features", log_model_kwargs={"conda_env": {"python": "3.11"}}
+        )
+    assert str(caught.value) == (
+        f"log_model_kwargs: unknown keys ['conda_env']; accepted keys: {accepted} (conda_env: "
+        "a pipeline model's environment is requirements.txt: give pip_requirements or "
+        "extra_pip_requirements)"
+    )
+    with pytest.raises(PipelineModelError, match=r"\['nmae'\]; accepted keys: \[.*'name'"):
+        pipeline_ml_factory(TRAINING, INFERENCE, "features", log_model_kwargs={"nmae": "x"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 import yaml
 
 import tiffin.pyfunc
-from conftest import VENV_BIN, Project, iris_features
+from conftest import EXAMPLE, OUTPUTS, VENV_BIN, Project, iris_features
 from servers import free_port, launch, stop, wait_ready
 from tiffin.errors import UntrustedModelError
 from tiffin.store.model_uris import resolve_model_uri
@@ -205,3 +206,69 @@ def test_registry_dataset_reads_the_store_the_hook_gives_it(
     dataset.use_store(trained.tracking_uri)  # what the hook does before the first node
     model = dataset.load()
     assert model.predict(iris_features((0,)))["label"].tolist() == ["setosa"]
+
+
+def _telemetry_env(home: Path) -> dict[str, str]:
+    """A user's shell: no opt-out variable, no CI marker, a home of its own."""
+    from kedro_telemetry.plugin import KNOWN_CI_ENV_VAR_KEYS
+
+    env = Project(home).env()
+    for key in ("KEDRO_DISABLE_TELEMETRY", "DO_NOT_TRACK", "CI", *KNOWN_CI_ENV_VAR_KEYS):
+        env.pop(key, None)
+    home.mkdir(exist_ok=True)
+    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"))
+    return env
+
+
+def test_running_and_serving_the_example_leave_its_git_status_clean(tmp_path: Path) -> None:
+    """kedro-telemetry writes a project id into a pyproject.toml without its consent file."""
+    repo = tmp_path / "iris-demo"
+    shutil.copytree(EXAMPLE, repo, ignore=OUTPUTS)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", "example"], cwd=repo, check=True)
+    env = _telemetry_env(tmp_path / "home")
+    run = subprocess.run(
+        [f"{VENV_BIN}/kedro", "run", "--pipelines", "training"],
+        cwd=repo, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    port, log = free_port(), tmp_path / "serve.log"
+    with open(log, "wb") as out:
+        server = subprocess.Popen(
+            [f"{VENV_BIN}/kedro", "tiffin", "serve", "--port", str(port)],
+            cwd=repo, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        wait_ready(f"http://127.0.0.1:{port}", server, log, timeout=60)
+    finally:
+        stop(server)
+    status = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True, check=True
+    )
+    assert status.stdout == "", status.stdout + (repo / "pyproject.toml").read_text()
+
+
+def test_a_runs_uri_pipeline_model_in_the_catalog_says_how_to_trust_it(trained: Project) -> None:
+    from kedro.io import DatasetError
+
+    from tiffin.integrations.kedro.datasets_models import ModelTrackingDataset
+
+    tag = "tiffin.kedro.model_uri"
+    runs_uri = next(r.data.tags[tag] for r in trained.runs() if tag in r.data.tags)  # type: ignore[attr-defined]
+    assert runs_uri.startswith("runs:/")
+    load_args = {"model_uri": runs_uri}
+    entry = ModelTrackingDataset(
+        "tiffin.pyfunc", tracking_uri=trained.tracking_uri, load_args=load_args
+    )
+    with pytest.raises(DatasetError) as caught:
+        entry.load()
+    assert isinstance(caught.value.__cause__, UntrustedModelError)
+    message = str(caught.value)
+    assert "Kedro pipeline model" in message
+    assert "In the catalog, trust this entry's model with `load_args: {trust: true}`" in message
+    trusted = ModelTrackingDataset(
+        "tiffin.pyfunc", tracking_uri=trained.tracking_uri, load_args={**load_args, "trust": True}
+    )
+    assert trusted.load().predict(iris_features((0,)))["label"].tolist() == ["setosa"]

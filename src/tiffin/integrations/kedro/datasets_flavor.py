@@ -2,8 +2,10 @@
 
 A catalog says ``flavor: tiffin.sklearn`` (or MLflow's ``mlflow.sklearn``). The name is looked
 up in :data:`tiffin.plugins.FLAVORS` (and the ``tiffin.flavors`` entry points), never imported
-as written: a catalog is configuration, not a licence to import any module. The dataset keeps
-only the canonical string, so it stays picklable; the module is imported at save or load.
+as written: a catalog is configuration, not a licence to import any module. Every flavor
+registered there works in every model dataset, including ones installed after tiffin was
+imported. The dataset keeps only the canonical string, so it stays picklable; the module is
+imported at save or load.
 
 Loading a ``runs:/`` or ``models:/`` URI resolves it against the dataset's own store, not the
 process-wide tracking URI the flavors' ``load_model`` would use: the URI is turned into a local
@@ -29,6 +31,7 @@ from kedro.io import DatasetError
 from tiffin import plugins
 
 __all__ = [
+    "CATALOG_TRUST_HINT",
     "PYFUNC",
     "canonical_flavor",
     "known_flavors",
@@ -44,10 +47,18 @@ _PREFIXES = ("tiffin.", "mlflow.")
 _PYFUNC_NAMES = {"pyfunc", "python_function"}
 
 
-def _entry_point_flavors() -> list[str]:
+def _registered() -> dict[str, str]:
+    """Flavor name -> module: :data:`tiffin.plugins.FLAVORS` over the entry points, read now.
+
+    One table for both questions, "is this a flavor?" (when the catalog is read) and "which
+    module saves it?" (at save and load): answering them from two tables made a dataset accept
+    a flavor installed after tiffin's entry-point cache was filled, then refuse it at save as
+    unknown, listing only sklearn and python_function. Names with a dot are loader modules.
+    """
     from importlib.metadata import entry_points
 
-    return sorted(ep.name for ep in entry_points(group="tiffin.flavors"))
+    found = {ep.name: ep.value for ep in entry_points(group="tiffin.flavors") if "." not in ep.name}
+    return {**found, **plugins.FLAVORS}
 
 
 def known_flavors() -> list[str]:
@@ -57,8 +68,7 @@ def known_flavors() -> list[str]:
         >>> "tiffin.sklearn" in known_flavors()
         True
     """
-    names = {PYFUNC} | {f"tiffin.{n}" for n in plugins.FLAVORS if n not in _PYFUNC_NAMES}
-    names |= {f"tiffin.{n}" for n in _entry_point_flavors() if "." not in n}
+    names = {PYFUNC} | {f"tiffin.{n}" for n in _registered() if n not in _PYFUNC_NAMES}
     return sorted(names)
 
 
@@ -77,7 +87,7 @@ def canonical_flavor(flavor: str) -> str:
     short = _short(flavor)
     if short in _PYFUNC_NAMES:
         return PYFUNC
-    if short in plugins.FLAVORS or short in _entry_point_flavors():
+    if short in _registered():
         return f"tiffin.{short}"
     raise DatasetError(
         f"unknown flavor {flavor!r}; known flavors: {known_flavors()} "
@@ -93,11 +103,16 @@ def _short(flavor: str) -> str:
 
 
 def _module(flavor: str) -> Any:
+    import importlib
+
     if flavor == PYFUNC:
         import tiffin.pyfunc
 
         return tiffin.pyfunc
-    return plugins.flavor_module(_short(flavor))
+    path = _registered().get(_short(flavor))
+    if path is None:  # registered when the dataset was made, gone since (uninstalled)
+        raise DatasetError(f"unknown flavor {flavor!r}; known flavors: {known_flavors()}")
+    return importlib.import_module(path)
 
 
 def _save_python_model(model: Any, path: str | Path, **kwargs: Any) -> Any:
@@ -159,7 +174,21 @@ def load_local(flavor: str, path: str | Path, *, trust: bool = False, **kwargs: 
     Example:
         >>> load_local("tiffin.sklearn", "data/06_models/clf")  # doctest: +SKIP
     """
-    return _module(flavor).load_model(path, trust=trust, **kwargs)
+    from tiffin.errors import UntrustedModelError
+
+    try:
+        return _module(flavor).load_model(path, trust=trust, **kwargs)
+    except UntrustedModelError as e:
+        raise UntrustedModelError(f"{e}\n{CATALOG_TRUST_HINT}") from e
+
+
+#: what an untrusted model's refusal adds in a catalog: the gate's own words are Python's/CLI's
+CATALOG_TRUST_HINT = (
+    "In the catalog, trust this entry's model with `load_args: {trust: true}` (only for a "
+    "model whose origin you trust: loading runs its code), or read a registered version "
+    "(ModelRegistryDataset, or load_args.model_uri: models:/<name>/<version>), which loads "
+    "without trust when its files match the digest the registry recorded."
+)
 
 
 def _registry_trusts(model_dir: Path, digest: str) -> bool:

@@ -6,7 +6,7 @@ a runner and a deep copy of the catalog (milliseconds, growing with artifact siz
 graph is recorded as plain data (``name``, ``func: "pkg.module:function"``, ``inputs``,
 ``outputs``), written to YAML, and executed by :meth:`InferenceGraph.run`: one dict of values,
 each node called in the topological order Kedro already computed. Objects are passed by
-reference, never copied, so a 400 MB model costs the same as a 4 kB one.
+reference, never deep-copied, so a 400 MB model costs the same as a 4 kB one.
 
 Example:
     >>> from kedro.pipeline import node, pipeline  # doctest: +SKIP
@@ -212,24 +212,24 @@ class InferenceGraph:
     def run(self, feed: Mapping[str, Any], outputs: Iterable[str] | None = None) -> dict[str, Any]:
         """Call every node once on ``feed``; return the ``outputs`` (default: terminal ones).
 
-        Nothing is copied: each node receives the objects it names, as Kedro's ``assign``
-        copy mode would pass them. Node functions must not mutate their inputs (Kedro's own
-        rule for pure nodes); a model that did would see it across calls.
+        Nothing is copied here: each node receives the objects it names, as Kedro's
+        ``assign`` copy mode would pass them. The pipeline model gives ``feed`` its own copies
+        of the caller's inputs and guarded views of shared artifacts
+        (:mod:`~tiffin.integrations.kedro.isolation`), so a node writing into its input
+        changes neither the caller's object nor the next call.
         """
         if self._steps is None:
             self.compile()
         data = dict(feed)
         for step in self._steps or ():
-            try:
-                if step.kwargs:
-                    result = step.func(**{k: data[v] for k, v in step.kwargs.items()})
-                else:
-                    result = step.func(*[data[a] for a in step.args])
+            try:  # only the lookups: a KeyError from the node itself is the node's own error
+                args = [data[a] for a in step.args]
+                kwargs = {k: data[v] for k, v in step.kwargs.items()}
             except KeyError as e:
                 raise PipelineModelError(
                     f"node {step.name!r}: no value for input {e.args[0]!r}"
                 ) from e
-            _store(step, result, data)
+            _store(step, step.func(*args, **kwargs), data)
         wanted = list(outputs) if outputs is not None else self.terminal_outputs()
         return {name: data[name] for name in wanted}
 

@@ -114,6 +114,7 @@ class TiffinHook:
 
     @hook_impl
     def after_context_created(self, context: Any) -> None:
+        _show_info(log)
         self._config = load_project_config(context)
         self._run = None
         try:
@@ -190,12 +191,7 @@ class TiffinHook:
             for spec in run.specs:
                 started = time.perf_counter()
                 info = log_pipeline_model(run.client, run.run_id, spec, catalog)
-                log.info(
-                    "tiffin: logged %s (version %s) in %.2f s",
-                    info.model_uri,
-                    info.registered_model_version,
-                    time.perf_counter() - started,
-                )
+                log.info("%s (%.2f s)", _logged(info, spec), time.perf_counter() - started)
         except BaseException:
             _end(run, "FAILED")
             raise
@@ -209,6 +205,32 @@ class TiffinHook:
         run, self._run = self._run, None
         if run is not None:
             _end(run, "FAILED")
+
+
+def _show_info(logger: logging.Logger) -> None:
+    """Kedro's logging config sets INFO for ``kedro`` only; ours would stay at WARNING.
+
+    Only when the project's logging config says nothing about it (level NOTSET).
+    """
+    parent = logging.getLogger("tiffin.integrations.kedro")
+    if parent.level == logging.NOTSET and logger.getEffectiveLevel() > logging.INFO:
+        parent.setLevel(logging.INFO)
+
+
+def _logged(info: Any, spec: PipelineModelSpec) -> str:
+    """What the log says after a pipeline model is logged: where, and what was registered.
+
+    Example:
+        "tiffin: logged the pipeline model runs:/3f2a.../model; registered iris version 3;
+        alias champion -> version 3"
+    """
+    text = f"tiffin: logged the pipeline model {info.model_uri}"
+    if info.registered_model_version is None:
+        return text + " (not registered: no registered_model_name)"
+    text += f"; registered {spec.registered_model_name} version {info.registered_model_version}"
+    if spec.alias:
+        text += f"; alias {spec.alias} -> version {info.registered_model_version}"
+    return text + f" (models:/{spec.registered_model_name}/{info.registered_model_version})"
 
 
 def _end(run: _Run, status: str) -> None:

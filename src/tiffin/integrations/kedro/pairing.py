@@ -46,6 +46,26 @@ __all__ = [
 
 PARAMS = "params:"
 
+#: the ``log_model_kwargs`` keys ``pipeline_ml_factory`` reads (``artifact_path`` is ``name``)
+LOG_MODEL_KEYS = frozenset(
+    {"name", "registered_model_name", "signature", "input_example"}
+    | {"pip_requirements", "extra_pip_requirements", "metadata"}
+)
+
+#: MLflow ``log_model`` keys kedro-mlflow passes through that a pipeline model does without
+_UNSUPPORTED = {
+    "conda_env": "a pipeline model's environment is requirements.txt: give pip_requirements "
+    "or extra_pip_requirements",
+    "code_paths": "the project's code is shipped in code/ already",
+    "python_model": "the model is the inference pipeline itself",
+    "artifacts": "artifacts are the inference inputs training saves",
+}
+
+
+def _unsupported_hint(unknown: set[str]) -> str:
+    hints = [f"{key}: {_UNSUPPORTED[key]}" for key in sorted(unknown) if key in _UNSUPPORTED]
+    return f" ({'; '.join(hints)})" if hints else ""
+
 
 @dataclass
 class PipelineModelSpec:
@@ -137,12 +157,12 @@ def pipeline_ml_factory(
     extra = dict(log_model_kwargs or {})
     if "artifact_path" in extra:
         extra.setdefault("name", extra.pop("artifact_path"))
-    unknown = set(extra) - {
-        "name", "registered_model_name", "signature", "input_example",
-        "pip_requirements", "extra_pip_requirements", "metadata",
-    }  # fmt: skip
+    unknown = set(extra) - LOG_MODEL_KEYS
     if unknown:
-        raise PipelineModelError(f"log_model_kwargs: unknown keys {sorted(unknown)}")
+        raise PipelineModelError(
+            f"log_model_kwargs: unknown keys {sorted(unknown)}; accepted keys: "
+            f"{sorted(LOG_MODEL_KEYS)}" + _unsupported_hint(unknown)
+        )
     inputs = [input_name] if isinstance(input_name, str) else list(input_name)
     spec = PipelineModelSpec(
         training=training,

@@ -12,7 +12,10 @@ Layout (``docs/kedro.md`` has the full picture)::
 
 Loading imports the node functions and loads the artifacts once; ``predict`` runs the recorded
 graph on a fresh dict that points at the loaded objects, with the call's params merged over the
-training values, so calls share nothing mutable and are safe from many threads.
+training values, so calls share nothing mutable and are safe from many threads. A node never
+sees the caller's objects nor a shared artifact it could change for later calls: each input is
+copied (a shallow copy for pandas under copy-on-write), pandas artifacts are shallow copies and
+numpy ones read-only views (:mod:`.isolation`).
 
 Example:
     >>> save_pipeline_model("model", inference, catalog, ["features"])  # doctest: +SKIP
@@ -36,6 +39,7 @@ from tiffin.errors import FormatError, SchemaError
 from tiffin.format.mlmodel import MLModel
 from tiffin.integrations.kedro.errors import PipelineModelError
 from tiffin.integrations.kedro.graph import InferenceGraph, data_name
+from tiffin.integrations.kedro.isolation import guard_shared, isolate_input
 
 if TYPE_CHECKING:
     from tiffin.pyfunc.trust import TrustDecision
@@ -76,18 +80,19 @@ class PipelinePredictor:
         Raises:
             SchemaError: a param the pipeline does not take, or missing/unknown input names.
         """
-        feed = dict(self._base)
+        # nodes own what they receive: copies of the caller's objects, guarded shared ones
+        feed = {name: guard_shared(value) for name, value in self._base.items()}
         if params:
             unknown = sorted(set(params) - set(self.params))
             if unknown:
                 raise SchemaError(
                     f"unknown params {unknown}; this pipeline takes {sorted(self.params)}"
                 )
-            feed.update({PARAMS + k: v for k, v in params.items()})
+            feed.update({PARAMS + k: isolate_input(v) for k, v in params.items()})
         if len(self.input_names) == 1:
-            feed[self.input_names[0]] = model_input
+            feed[self.input_names[0]] = isolate_input(model_input)
         else:
-            feed.update(self._split_inputs(model_input))
+            feed.update({k: isolate_input(v) for k, v in self._split_inputs(model_input).items()})
         out = self.graph.run(feed, self.output_names)
         return out[self.output_names[0]] if len(self.output_names) == 1 else out
 
