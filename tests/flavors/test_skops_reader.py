@@ -26,6 +26,8 @@ from sklearn.ensemble import (
 )
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.metrics import DistanceMetric
+from sklearn.neighbors import BallTree, KDTree
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.svm import SVC
@@ -106,7 +108,7 @@ def _assert_same_content(a: Any, b: Any, path: str, seen: dict[Any, tuple[Any, A
         _assert_same(a.get_state(legacy=False), b.get_state(legacy=False), path, seen)
     elif isinstance(a, np.random.Generator):
         _assert_same(a.bit_generator.state, b.bit_generator.state, path, seen)
-    elif isinstance(a, Tree):
+    elif isinstance(a, Tree | KDTree | BallTree | DistanceMetric):  # Cython: no __dict__ state
         _assert_same(a.__getstate__(), b.__getstate__(), path, seen)
     elif hasattr(a, "__dict__") and not isinstance(a, type):
         _assert_same(vars(a), vars(b), path, seen)

@@ -24,8 +24,7 @@ with arguments from the file (``builtins.eval``/``exec``/``getattr``/``open``, `
 functions), so PartialNode, MethodNode, OperatorFuncNode and ConstructorFromReduceNode have
 no entries at all; ``builtins.map`` (in skops' TypeNode defaults, needed by nothing); scipy
 sparse matrices (skops trusts only their base classes, which no file names, and scipy does
-not bounds-check their indices); the neighbors' KDTree/BallTree and BSpline (see
-:mod:`tiffin.flavors.sklearn_skops`).
+not bounds-check their indices); BSpline (see :mod:`tiffin.flavors.sklearn_skops`).
 
 Example:
     >>> "sklearn.linear_model._logistic.LogisticRegression" in LOADER_TYPES["ObjectNode"]
@@ -250,6 +249,13 @@ _SKLEARN_INTERNALS = _names(
         "sklearn.ensemble._hist_gradient_boosting.binning": "_BinMapper",
         "sklearn.ensemble._hist_gradient_boosting.predictor": "TreePredictor",
         "sklearn.impute._iterative": "IterativeImputer",
+        "sklearn.metrics._dist_metrics": (
+            "BrayCurtisDistance64 CanberraDistance64 ChebyshevDistance64 EuclideanDistance64 "
+            "HammingDistance64 HaversineDistance64 MahalanobisDistance64 ManhattanDistance64 "
+            "MinkowskiDistance64 SEuclideanDistance64"
+        ),
+        "sklearn.neighbors._ball_tree": "BallTree",
+        "sklearn.neighbors._kd_tree": "KDTree",
         "sklearn.neural_network._stochastic_optimizers": "AdamOptimizer SGDOptimizer",
     }
 )
