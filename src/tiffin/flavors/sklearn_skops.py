@@ -54,7 +54,9 @@ __all__ = ["SAFE_TYPES", "dump", "load", "untrusted_types"]
 # preprocessing, pipeline, compose, impute, naive_bayes, neighbors, svm, cluster,
 # decomposition, feature_extraction.text, neural_network and dummy, list what
 # ``get_untrusted_types`` reports.
-# Data and plain-Python types only, never a function (builtins.eval, operator.*, posix.system,
+# Data and plain-Python types, and a few scikit-learn/numpy functions that estimators keep as
+# parameters and call only on their own data (FunctionNode looks them up, never calls them);
+# never a function that runs what it is given (builtins.eval, operator.*, posix.system,
 # functools.partial, ...). A state naming one of these with another loader is refused: LossNode
 # or ConstructorFromReduceNode would call the type with arguments from the file (a Tree that
 # skipped our checks, ``numpy.dtype.__setstate__`` with a crafted state).
@@ -70,6 +72,19 @@ __all__ = ["SAFE_TYPES", "dump", "load", "untrusted_types"]
 # Not covered here: the allowlist trusts every estimator class, as skops does, and nothing
 # checks their fitted arrays; some C paths trust those too (KMeans.predict reads
 # ``cluster_centers_`` as wide as X, SVC's libsvm reads ``support_vectors_`` likewise).
+_CALIBRATORS = "_CalibratedClassifier _SigmoidCalibration _TemperatureScaling"
+_SCORES = "chi2 f_classif f_oneway f_regression r_regression"
+_MUTUAL = "mutual_info_classif mutual_info_regression"
+_KERNELS = (
+    "CompoundKernel ConstantKernel DotProduct ExpSineSquared Exponentiation Matern "
+    "PairwiseKernel Product RBF RationalQuadratic Sum WhiteKernel"
+)
+
+
+def _names(module: str, names: str) -> list[str]:
+    return [f"{module}.{name}" for name in names.split()]
+
+
 _SAFE_TYPE_LOADERS: dict[str, str] = {
     # numpy: dtype objects (SimpleImputer, KBinsDiscretizer keep one)
     "numpy.dtype": "DTypeNode",
@@ -87,6 +102,26 @@ _SAFE_TYPE_LOADERS: dict[str, str] = {
     # KernelDensity, ...): KDTree/BallTree and their metric, validated by
     # sklearn_neighbors_check.check_binary_trees
     **{name: "ObjectNode" for name in sorted(BINARY_TREES | METRICS)},
+    # calibration: CalibratedClassifierCV's per-fold calibrators (coefficients, numpy only)
+    **dict.fromkeys(_names("sklearn.calibration", _CALIBRATORS), "ObjectNode"),
+    # cluster: BisectingKMeans' tree of centres (Python; its centres are as unchecked as
+    # KMeans' own, see below) and the fit-only function it keeps
+    "sklearn.cluster._bisect_k_means._BisectingTree": "ObjectNode",
+    "sklearn.cluster._kmeans._kmeans_single_elkan": "FunctionNode",
+    "sklearn.cluster._kmeans._kmeans_single_lloyd": "FunctionNode",
+    # cluster: FeatureAgglomeration's default pooling_func, called on X in transform
+    "numpy.mean": "FunctionNode",
+    # feature_selection: the score functions Select*/GenericUnivariateSelect keep (fit only)
+    **dict.fromkeys(
+        _names("sklearn.feature_selection._univariate_selection", _SCORES), "FunctionNode"
+    ),
+    **dict.fromkeys(_names("sklearn.feature_selection._mutual_info", _MUTUAL), "FunctionNode"),
+    # gaussian_process: kernels (hyperparameters and numpy/scipy.spatial code) and GPC's
+    # binary Laplace model
+    **dict.fromkeys(_names("sklearn.gaussian_process.kernels", _KERNELS), "ObjectNode"),
+    "sklearn.gaussian_process._gpc._BinaryGaussianProcessClassifierLaplace": "ObjectNode",
+    # multiclass: OneVsRest/OutputCode's stand-in for a column with one class (a constant)
+    "sklearn.multiclass._ConstantPredictor": "ObjectNode",
     # tree, ensemble: node storage of DecisionTree*, forests, GradientBoosting*, AdaBoost,
     # Bagging, IsolationForest; validated by sklearn_tree_check.check_trees
     "sklearn.tree._tree.Tree": "TreeNode",

@@ -257,6 +257,27 @@ _SKLEARN_INTERNALS = _names(
         "sklearn.neighbors._ball_tree": "BallTree",
         "sklearn.neighbors._kd_tree": "KDTree",
         "sklearn.neural_network._stochastic_optimizers": "AdamOptimizer SGDOptimizer",
+        "sklearn.calibration": "_CalibratedClassifier _SigmoidCalibration _TemperatureScaling",
+        "sklearn.cluster._bisect_k_means": "_BisectingTree",
+        "sklearn.multiclass": "_ConstantPredictor",
+        "sklearn.gaussian_process._gpc": "_BinaryGaussianProcessClassifierLaplace",
+        "sklearn.gaussian_process.kernels": (
+            "CompoundKernel ConstantKernel DotProduct ExpSineSquared Exponentiation Matern "
+            "PairwiseKernel Product RBF RationalQuadratic Sum WhiteKernel"
+        ),
+    }
+)
+
+# Plain functions estimators keep as parameters, looked up by FunctionNode (never called on
+# load): tiffin's SAFE_TYPES (sklearn_skops.py explains each).
+_FUNCTIONS = _names(
+    {
+        "numpy": "mean",
+        "sklearn.cluster._kmeans": "_kmeans_single_elkan _kmeans_single_lloyd",
+        "sklearn.feature_selection._mutual_info": "mutual_info_classif mutual_info_regression",
+        "sklearn.feature_selection._univariate_selection": (
+            "chi2 f_classif f_oneway f_regression r_regression"
+        ),
     }
 )
 
@@ -298,7 +319,7 @@ LOADER_TYPES: Mapping[str, frozenset[str]] = MappingProxyType(
         "DictNode": frozenset(
             {"builtins.dict", "collections.OrderedDict", "sklearn.utils._bunch.Bunch"}
         ),
-        "FunctionNode": _UFUNCS,
+        "FunctionNode": _UFUNCS | _FUNCTIONS,
         "ListNode": frozenset({"builtins.list"}),
         "LossNode": _LOSSES,
         "MaskedArrayNode": frozenset({"numpy.ma.MaskedArray"}),
