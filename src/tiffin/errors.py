@@ -25,6 +25,7 @@ __all__ = [
     "NotFoundError",
     "SchemaError",
     "TiffinError",
+    "UnsupportedSafeSerializationError",
     "UntrustedModelError",
     "ValidationError",
 ]
@@ -68,6 +69,18 @@ class FormatError(TiffinError, ValueError):
     """A model directory or one of its files (MLmodel, signature JSON, ...) is malformed."""
 
     error_code = "INVALID_PARAMETER_VALUE"
+
+
+class UnsupportedSafeSerializationError(FormatError):
+    """A model cannot be saved in a format that loads without trust (skops, by default).
+
+    The message names the types in the way and says what to do: save with
+    ``serialization_format='cloudpickle'``, and load that model with ``trust=True``.
+
+    Example:
+        >>> issubclass(UnsupportedSafeSerializationError, FormatError)
+        True
+    """
 
 
 class IntegrityError(TiffinError):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,6 +27,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 X, Y = make_classification(200, 6, n_informative=4, random_state=0)
+WEIGHTS = np.arange(1.0, 7.0)
 FRAME = pd.DataFrame(X[:, :2], columns=["a", "b"]).assign(
     colour=np.where(X[:, 2] > 0, "red", "blue")
 )
@@ -50,4 +55,34 @@ def base_models() -> dict[str, tuple[Any, Any]]:
         "voting": (VotingClassifier(vote), X),
         "tweedie": (TweedieRegressor(power=1.5, link="log"), X),
         "knn-brute": (KNeighborsClassifier(algorithm="brute"), X),
+        "knn-kd-tree": (KNeighborsClassifier(algorithm="kd_tree", leaf_size=5), X),
+        "knn-ball-tree-weighted": (
+            KNeighborsClassifier(
+                algorithm="ball_tree", metric="minkowski", p=3, metric_params={"w": WEIGHTS}
+            ),
+            X,
+        ),
+        "knn-ball-tree-mahalanobis": (
+            KNeighborsClassifier(
+                algorithm="ball_tree", metric="mahalanobis", metric_params={"VI": np.eye(6)}
+            ),
+            X,
+        ),
     }
+
+
+Schema = dict[str, Any]
+Members = dict[str, bytes]
+
+
+def rewrite(src: Path, dst: Path, edit: Callable[[Schema, Members], None]) -> Path:
+    """Copy a skops zip, letting ``edit`` change the schema and the members in place."""
+    with zipfile.ZipFile(src) as zf:
+        members = {name: zf.read(name) for name in zf.namelist()}
+    schema = json.loads(members.pop("schema.json"))
+    edit(schema, members)
+    with zipfile.ZipFile(dst, "w") as zf:
+        zf.writestr("schema.json", json.dumps(schema))
+        for name, raw in members.items():
+            zf.writestr(name, raw)
+    return dst

@@ -144,26 +144,44 @@ def test_load_model_returns_the_estimator(logreg: Any, tmp_path: Path) -> None:
     assert np.array_equal(est.coef_, logreg.coef_)
 
 
-def test_mlflow_skops_file_outside_our_allowlist_needs_trust(
-    frame: pd.DataFrame, target: Any, tmp_path: Path
-) -> None:
+def _mlflow_skops_model(model: Any, path: Path) -> None:
     import skops.io
-    from sklearn.neighbors import KNeighborsClassifier
 
-    knn = KNeighborsClassifier(algorithm="kd_tree").fit(frame, target)  # KDTree: not allowlisted
-    probe = tmp_path / "probe.skops"
-    skops.io.dump(knn, probe)
+    probe = path.with_suffix(".probe.skops")
+    skops.io.dump(model, probe)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         _mlflow().sklearn.save_model(
-            knn,
-            str(tmp_path / "m"),
+            model,
+            str(path),
             skops_trusted_types=skops.io.get_untrusted_types(file=probe),
             pip_requirements=["scikit-learn"],
         )
-    with pytest.raises(UntrustedModelError, match="KDTree"):
+
+
+def test_mlflow_skops_file_outside_our_allowlist_needs_trust(
+    frame: pd.DataFrame, target: Any, tmp_path: Path
+) -> None:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import SplineTransformer
+
+    spline = make_pipeline(SplineTransformer(), LogisticRegression()).fit(frame, target)
+    _mlflow_skops_model(spline, tmp_path / "m")  # BSpline: not allowlisted
+    with pytest.raises(UntrustedModelError, match="BSpline"):
         tiffin.pyfunc.load_model(tmp_path / "m")
     model = tiffin.pyfunc.load_model(tmp_path / "m", trust=True)
+    assert np.array_equal(model.predict(frame), spline.predict(frame))
+
+
+def test_mlflow_skops_kd_tree_loads_without_trust(
+    frame: pd.DataFrame, target: Any, tmp_path: Path
+) -> None:
+    from sklearn.neighbors import KNeighborsClassifier
+
+    knn = KNeighborsClassifier(algorithm="kd_tree").fit(frame, target)  # KDTree: validated
+    _mlflow_skops_model(knn, tmp_path / "m")
+    model = tiffin.pyfunc.load_model(tmp_path / "m")
     assert np.array_equal(model.predict(frame), knn.predict(frame))
 
 

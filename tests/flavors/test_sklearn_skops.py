@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,10 +14,9 @@ import pytest
 import skops.io
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
-from sklearn.neighbors import KNeighborsClassifier
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.tree import DecisionTreeClassifier
-from skops_matrix import X, Y, base_models  # type: ignore[import-not-found]
+from skops_matrix import X, Y, base_models, rewrite  # type: ignore[import-not-found]
 
 from tiffin.errors import FormatError, UntrustedModelError
 from tiffin.flavors.sklearn_skops import SAFE_TYPES, dump, load, untrusted_types
@@ -92,19 +90,6 @@ def test_function_transformer_with_os_system_is_refused(tmp_path: Path) -> None:
     assert "trust=True" in message
 
 
-def _rewrite(src: Path, dst: Path, edit: Callable[[Schema, Members], None]) -> Path:
-    """Copy a skops zip, letting ``edit`` change the schema and the members in place."""
-    with zipfile.ZipFile(src) as zf:
-        members = {name: zf.read(name) for name in zf.namelist()}
-    schema = json.loads(members.pop("schema.json"))
-    edit(schema, members)
-    with zipfile.ZipFile(dst, "w") as zf:
-        zf.writestr("schema.json", json.dumps(schema))
-        for name, raw in members.items():
-            zf.writestr(name, raw)
-    return dst
-
-
 def _json_node(value: object) -> Schema:
     return {"__class__": "str", "__module__": "builtins", "__loader__": "JsonNode",
             "content": json.dumps(value), "is_json": True}  # fmt: skip
@@ -127,7 +112,7 @@ def test_payload_that_runs_on_load_is_refused(tmp_path: Path) -> None:
                     "content": [_json_node(str(marker))]},
     }  # fmt: skip
     clean = _dumped(LogisticRegression().fit(X, Y), tmp_path / "lr.skops")
-    path = _rewrite(clean, tmp_path / "evil.skops", lambda s, m: _add_attr(s, "x_", payload))
+    path = rewrite(clean, tmp_path / "evil.skops", lambda s, m: _add_attr(s, "x_", payload))
     assert f"{os.mkdir.__module__}.mkdir" in untrusted_types(path)
     with pytest.raises(UntrustedModelError, match="mkdir"):
         load(path)
@@ -278,7 +263,7 @@ CRAFTED = [
 def test_crafted_tree_is_refused(
     edit: Callable[..., None], expected: str, forest_file: Path, tmp_path: Path
 ) -> None:
-    path = _rewrite(forest_file, tmp_path / "crafted.skops", edit)
+    path = rewrite(forest_file, tmp_path / "crafted.skops", edit)
     with pytest.raises(UntrustedModelError, match=expected) as err:
         load(path)
     assert str(path) in str(err.value)
@@ -291,14 +276,14 @@ def test_safe_type_through_another_loader_is_refused(tmp_path: Path) -> None:
         dtype["__loader__"] = "LossNode"  # would call numpy.dtype.__setstate__ with file data
 
     clean = _dumped(SimpleImputer().fit(X), tmp_path / "imputer.skops")
-    path = _rewrite(clean, tmp_path / "crafted.skops", edit)
+    path = rewrite(clean, tmp_path / "crafted.skops", edit)
     with pytest.raises(UntrustedModelError, match="numpy.dtype stored with LossNode"):
         load(path)
 
 
 def test_attribute_names_must_be_strings(tmp_path: Path) -> None:
     clean = _dumped(DecisionTreeClassifier().fit(X, Y), tmp_path / "dt.skops")
-    path = _rewrite(clean, tmp_path / "crafted.skops", lambda s, m: _hide_n_features(s, m, None))
+    path = rewrite(clean, tmp_path / "crafted.skops", lambda s, m: _hide_n_features(s, m, None))
     with pytest.raises(UntrustedModelError, match="the root object: attribute names are not"):
         load(path)
 
@@ -308,13 +293,13 @@ def test_tree_outside_an_estimator_is_refused(forest_file: Path, tmp_path: Path)
         stray = dict(_tree(schema, 0), __id__=1)
         _add_attr(schema, "stray_", stray)
 
-    path = _rewrite(forest_file, tmp_path / "stray.skops", edit)
+    path = rewrite(forest_file, tmp_path / "stray.skops", edit)
     with pytest.raises(UntrustedModelError, match=r"tree 100 \(stray_\): not the tree_"):
         load(path)
 
 
 def test_untampered_forest_still_loads(forest_file: Path, tmp_path: Path) -> None:
-    path = _rewrite(forest_file, tmp_path / "same.skops", lambda schema, members: None)
+    path = rewrite(forest_file, tmp_path / "same.skops", lambda schema, members: None)
     np.testing.assert_array_equal(load(path).predict(X), skops.io.load(forest_file,
                                   trusted=["sklearn.tree._tree.Tree"]).predict(X))  # fmt: skip
 
@@ -345,7 +330,7 @@ def test_crafted_hist_gradient_boosting_is_refused(
     field: str, value: int, expected: str, fitted: dict[str, tuple[Any, Any]], tmp_path: Path
 ) -> None:
     clean = _dumped(fitted["hist-gradient-boosting"][0], tmp_path / "hgb.skops")
-    path = _rewrite(clean, tmp_path / "crafted.skops", _predictor_nodes(field, value))
+    path = rewrite(clean, tmp_path / "crafted.skops", _predictor_nodes(field, value))
     with pytest.raises(UntrustedModelError, match=expected):
         load(path)
 
@@ -358,20 +343,12 @@ def test_boosting_stages_wider_than_init_are_refused(
             row["content"].append(row["content"][0])  # same __id__, same object
 
     clean = _dumped(fitted["gradient-boosting"][0], tmp_path / "gb.skops")
-    path = _rewrite(clean, tmp_path / "wide.skops", widen)
+    path = rewrite(clean, tmp_path / "wide.skops", widen)
     with pytest.raises(UntrustedModelError, match="2 trees per stage"):
         load(path)
 
 
 # --- what is not loaded without trust, and broken files ----------------------------------
-
-
-@pytest.mark.parametrize("algorithm", ["kd_tree", "ball_tree"])
-def test_neighbor_trees_need_trust(algorithm: str, tmp_path: Path) -> None:
-    path = _dumped(KNeighborsClassifier(algorithm=algorithm).fit(X, Y), tmp_path / "knn.skops")
-    with pytest.raises(UntrustedModelError, match="Tree") as err:
-        load(path)
-    assert str(path) in str(err.value)
 
 
 @pytest.mark.parametrize("content", [b"", b"not a zip", b"PK\x05\x06" + b"\0" * 18])

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from tiffin import plugins
-from tiffin.errors import FormatError, NotFoundError
+from tiffin.errors import FormatError, NotFoundError, UnsupportedSafeSerializationError
 from tiffin.format.atomic import atomic_directory
 from tiffin.format.mlmodel import MLModel
 from tiffin.format.model_paths import inside_model
@@ -69,12 +69,13 @@ def _dump(model: Any, file: Path, fmt: str) -> list[str] | None:
     if fmt == "skops":
         from tiffin.flavors import sklearn_skops
 
-        sklearn_skops.dump(model, file)
+        sklearn_skops.dump(model, file)  # UnsupportedSafeSerializationError if skops cannot
         refused = sklearn_skops.untrusted_types(file)  # our own audit: what load would refuse
         if refused:
-            raise FormatError(
-                f"the model uses types tiffin does not load without trust: {refused[:10]}; "
-                "save it with serialization_format='cloudpickle' (loading then needs trust=True)"
+            raise UnsupportedSafeSerializationError(
+                f"{type(model).__name__} cannot be saved so that it loads without trust: "
+                f"it uses types tiffin does not load safely: {refused[:10]}. Save it with "
+                "serialization_format='cloudpickle'; loading it then needs trust=True."
             )
         # MLflow's loader takes its trust list from the MLmodel; we write it for MLflow only.
         skops_io = import_optional("skops.io", "sklearn")

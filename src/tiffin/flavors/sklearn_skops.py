@@ -6,8 +6,9 @@ in the MLmodel): a file then vouches for itself. We never do that. Loading goes 
 allowlist in our code (:mod:`tiffin.flavors.skops_allowlist`: skops' defaults plus
 :data:`SAFE_TYPES`, each tied to one skops loader) before importing anything, and builds the
 object as skops would without importing skops (``import skops.io`` alone imports all of
-scikit-learn). The two types that scikit-learn indexes without bounds checks (the tree node
-stores) are validated array by array first (:mod:`tiffin.flavors.sklearn_tree_check`).
+scikit-learn). The types that scikit-learn indexes without bounds checks (the tree node
+stores, the neighbors' KDTree/BallTree and their distance metric) are validated array by array
+first (:mod:`tiffin.flavors.sklearn_tree_check`, :mod:`tiffin.flavors.sklearn_neighbors_check`).
 
 The file is read once and the same bytes are audited, validated and loaded, so nothing can swap
 it in between. This module is imported lazily by the sklearn flavor; skops is imported only to
@@ -30,7 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tiffin.errors import FormatError, UntrustedModelError
+from tiffin.errors import FormatError, UnsupportedSafeSerializationError, UntrustedModelError
+from tiffin.flavors.sklearn_neighbors_check import BINARY_TREES, METRICS, check_binary_trees
 from tiffin.flavors.sklearn_tree_check import (
     PREDICTOR,
     Refused,
@@ -52,16 +54,16 @@ __all__ = ["SAFE_TYPES", "dump", "load", "untrusted_types"]
 # preprocessing, pipeline, compose, impute, naive_bayes, neighbors, svm, cluster,
 # decomposition, feature_extraction.text, neural_network and dummy, list what
 # ``get_untrusted_types`` reports.
-# Data and plain-Python types only, never a function (builtins.eval, operator.*, posix.system,
+# Data and plain-Python types, and a few scikit-learn/numpy functions that estimators keep as
+# parameters and call only on their own data (FunctionNode looks them up, never calls them);
+# never a function that runs what it is given (builtins.eval, operator.*, posix.system,
 # functools.partial, ...). A state naming one of these with another loader is refused: LossNode
 # or ConstructorFromReduceNode would call the type with arguments from the file (a Tree that
 # skipped our checks, ``numpy.dtype.__setstate__`` with a crafted state).
 #
 # Deliberately left out, so models using them need trust=True:
-# - sklearn.neighbors._kd_tree.KDTree, sklearn.neighbors._ball_tree.BallTree and
-#   sklearn.metrics._dist_metrics.*DistanceMetric64 (KNeighbors*, RadiusNeighbors*,
-#   NearestNeighbors unless algorithm="brute"): their index arrays are walked in C without
-#   bounds checks and we do not validate them (yet).
+# - distance metrics other than sklearn_neighbors_check.METRICS (PyFuncDistance calls a
+#   Python function from the file), and any metric outside a KDTree/BallTree.
 # - functools.partial, sklearn.utils.validation.check_array (HistGradientBoosting with
 #   categorical features): callables. Categorical TreePredictor splits are refused too.
 # - scipy.interpolate._bsplines.BSpline (SplineTransformer): scipy's C evaluation trusts the
@@ -70,6 +72,19 @@ __all__ = ["SAFE_TYPES", "dump", "load", "untrusted_types"]
 # Not covered here: the allowlist trusts every estimator class, as skops does, and nothing
 # checks their fitted arrays; some C paths trust those too (KMeans.predict reads
 # ``cluster_centers_`` as wide as X, SVC's libsvm reads ``support_vectors_`` likewise).
+_CALIBRATORS = "_CalibratedClassifier _SigmoidCalibration _TemperatureScaling"
+_SCORES = "chi2 f_classif f_oneway f_regression r_regression"
+_MUTUAL = "mutual_info_classif mutual_info_regression"
+_KERNELS = (
+    "CompoundKernel ConstantKernel DotProduct ExpSineSquared Exponentiation Matern "
+    "PairwiseKernel Product RBF RationalQuadratic Sum WhiteKernel"
+)
+
+
+def _names(module: str, names: str) -> list[str]:
+    return [f"{module}.{name}" for name in names.split()]
+
+
 _SAFE_TYPE_LOADERS: dict[str, str] = {
     # numpy: dtype objects (SimpleImputer, KBinsDiscretizer keep one)
     "numpy.dtype": "DTypeNode",
@@ -83,6 +98,30 @@ _SAFE_TYPE_LOADERS: dict[str, str] = {
     # impute: IterativeImputer is experimental, so not in skops' estimator list
     "sklearn.impute._iterative.IterativeImputer": "ObjectNode",
     "sklearn.impute._iterative._ImputerTriplet": "TupleNode",
+    # neighbors (KNeighbors*, RadiusNeighbors*, NearestNeighbors, Isomap, LocalOutlierFactor,
+    # KernelDensity, ...): KDTree/BallTree and their metric, validated by
+    # sklearn_neighbors_check.check_binary_trees
+    **{name: "ObjectNode" for name in sorted(BINARY_TREES | METRICS)},
+    # calibration: CalibratedClassifierCV's per-fold calibrators (coefficients, numpy only)
+    **dict.fromkeys(_names("sklearn.calibration", _CALIBRATORS), "ObjectNode"),
+    # cluster: BisectingKMeans' tree of centres (Python; its centres are as unchecked as
+    # KMeans' own, see below) and the fit-only function it keeps
+    "sklearn.cluster._bisect_k_means._BisectingTree": "ObjectNode",
+    "sklearn.cluster._kmeans._kmeans_single_elkan": "FunctionNode",
+    "sklearn.cluster._kmeans._kmeans_single_lloyd": "FunctionNode",
+    # cluster: FeatureAgglomeration's default pooling_func, called on X in transform
+    "numpy.mean": "FunctionNode",
+    # feature_selection: the score functions Select*/GenericUnivariateSelect keep (fit only)
+    **dict.fromkeys(
+        _names("sklearn.feature_selection._univariate_selection", _SCORES), "FunctionNode"
+    ),
+    **dict.fromkeys(_names("sklearn.feature_selection._mutual_info", _MUTUAL), "FunctionNode"),
+    # gaussian_process: kernels (hyperparameters and numpy/scipy.spatial code) and GPC's
+    # binary Laplace model
+    **dict.fromkeys(_names("sklearn.gaussian_process.kernels", _KERNELS), "ObjectNode"),
+    "sklearn.gaussian_process._gpc._BinaryGaussianProcessClassifierLaplace": "ObjectNode",
+    # multiclass: OneVsRest/OutputCode's stand-in for a column with one class (a constant)
+    "sklearn.multiclass._ConstantPredictor": "ObjectNode",
     # tree, ensemble: node storage of DecisionTree*, forests, GradientBoosting*, AdaBoost,
     # Bagging, IsolationForest; validated by sklearn_tree_check.check_trees
     "sklearn.tree._tree.Tree": "TreeNode",
@@ -101,12 +140,23 @@ def dump(estimator: object, path: Path) -> None:
     Why: skops files hold arrays and a JSON schema instead of pickle bytecode, so loading one
     does not run code from the file; :func:`load` relies on that.
 
+    Raises:
+        UnsupportedSafeSerializationError: skops cannot write one of the model's types.
+
     Example:
         >>> dump(LogisticRegression().fit(X, y), Path("model.skops"))  # doctest: +SKIP
     """
     import skops.io
+    from skops.io.exceptions import UnsupportedTypeException
 
-    skops.io.dump(estimator, Path(path))
+    try:
+        skops.io.dump(estimator, Path(path))
+    except UnsupportedTypeException as exc:  # skops has no way to write this type at all
+        raise UnsupportedSafeSerializationError(
+            f"{type(estimator).__name__} cannot be saved so that it loads without trust: "
+            f"skops cannot write it ({exc}). Save it with serialization_format='cloudpickle'; "
+            "loading it then needs trust=True."
+        ) from exc
 
 
 def untrusted_types(path: Path) -> list[str]:
@@ -168,6 +218,8 @@ _Where = tuple[Any, str] | None  # (parent, key): rendered into a path only for 
 class _Scan:
     trees: list[tuple[dict[str, Any], _Where]] = field(default_factory=list)
     predictors: list[tuple[dict[str, Any], _Where]] = field(default_factory=list)
+    binary_trees: list[tuple[dict[str, Any], _Where]] = field(default_factory=list)
+    metrics: list[tuple[dict[str, Any], _Where]] = field(default_factory=list)
     owner: dict[int, int | None] = field(default_factory=dict)  # id(state) -> n_features_in_
     ids: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     boosting: int = 0
@@ -190,6 +242,11 @@ def _check_archive(data: bytes, source: str) -> int:
             _check_shared_ids(scan.ids, archive)
             check_trees(archive, _refs(scan, scan.trees, "tree", "tree_"))
             check_predictors(archive, _refs(scan, scan.predictors, "predictor", "_predictors"))
+            check_binary_trees(
+                archive,
+                [(state, _render(where)) for state, where in scan.binary_trees],
+                [(state, _render(where)) for state, where in scan.metrics],
+            )
     except (Refused, RecursionError) as exc:
         problem = exc if isinstance(exc, Refused) else "schema.json nests too deeply"
         raise UntrustedModelError(
@@ -253,6 +310,10 @@ def _visit(state: dict[str, Any], loader: str, where: _Where, scan: _Scan) -> No
         scan.trees.append((state, where))
     elif name == PREDICTOR:
         scan.predictors.append((state, where))
+    elif name in BINARY_TREES:
+        scan.binary_trees.append((state, where))
+    elif name in METRICS:
+        scan.metrics.append((state, where))
     elif loader == "ObjectNode":
         _visit_estimator(state, where, scan)
 

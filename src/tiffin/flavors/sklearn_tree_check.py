@@ -43,6 +43,7 @@ __all__ = [
     "check_trees",
     "json_int",
     "json_value",
+    "read_npy",
 ]
 
 PREDICTOR = "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"
@@ -145,8 +146,15 @@ def _int(state: object, label: str, key: str, minimum: int) -> int:
     return value
 
 
-def _npy(archive: zipfile.ZipFile, state: object, what: str) -> npt.NDArray[Any]:
-    """Read one ``.npy`` member as skops would, but never unpickling and never an ``.npz``."""
+def read_npy(archive: zipfile.ZipFile, state: object, what: str) -> npt.NDArray[Any]:
+    """Read one ``.npy`` member as skops would, but never unpickling and never an ``.npz``.
+
+    Why: a check must see the array skops will build from the same state, without the
+    pickle that ``allow_pickle`` would let a crafted member run.
+
+    Example:
+        >>> read_npy(archive, attrs["nodes"], "tree 0: nodes")  # doctest: +SKIP
+    """
     ok = isinstance(state, dict) and _fields(state, *_NPY_KEYS) == _NPY
     name = state.get("file") if ok and isinstance(state, dict) else None
     if not isinstance(name, str):
@@ -188,12 +196,12 @@ def _read_tree(archive: zipfile.ZipFile, ref: TreeRef) -> _Tree:
         raise Refused(f"{label}: state is not a plain dict of {sorted(_TREE_KEYS)}")
     tree = _Tree(
         label,
-        _npy(archive, attrs["nodes"], f"{label}: nodes"),
-        _npy(archive, attrs["values"], f"{label}: values"),
+        read_npy(archive, attrs["nodes"], f"{label}: nodes"),
+        read_npy(archive, attrs["values"], f"{label}: values"),
         _int(attrs["node_count"], label, "node_count", 1),
         _int(attrs["max_depth"], label, "max_depth", 0),
         _int(items[0], label, "n_features", 1),
-        _npy(archive, items[1], f"{label}: n_classes"),
+        read_npy(archive, items[1], f"{label}: n_classes"),
         _int(items[2], label, "n_outputs", 1),
     )
     if tree.n_features != ref.n_features:
@@ -258,10 +266,10 @@ def _read_predictor(archive: zipfile.ZipFile, ref: TreeRef) -> npt.NDArray[np.vo
     if attrs is None:
         raise Refused(f"{ref.label}: state is not a plain dict of {sorted(_PREDICTOR_KEYS)}")
     for key in ("binned_left_cat_bitsets", "raw_left_cat_bitsets"):
-        bits = _npy(archive, attrs[key], f"{ref.label}: {key}")
+        bits = read_npy(archive, attrs[key], f"{ref.label}: {key}")
         if bits.dtype != np.uint32 or bits.ndim != 2 or bits.shape[1] != 8:
             raise Refused(f"{ref.label}: {key} must be uint32 of shape (n, 8), not {bits.shape}")
-    nodes = _npy(archive, attrs["nodes"], f"{ref.label}: nodes")
+    nodes = read_npy(archive, attrs["nodes"], f"{ref.label}: nodes")
     if nodes.dtype != PREDICTOR_RECORD_DTYPE or nodes.ndim != 1 or not nodes.size:
         raise Refused(f"{ref.label}: nodes are not a non-empty array of sklearn's record dtype")
     return nodes

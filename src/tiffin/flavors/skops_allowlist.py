@@ -24,8 +24,7 @@ with arguments from the file (``builtins.eval``/``exec``/``getattr``/``open``, `
 functions), so PartialNode, MethodNode, OperatorFuncNode and ConstructorFromReduceNode have
 no entries at all; ``builtins.map`` (in skops' TypeNode defaults, needed by nothing); scipy
 sparse matrices (skops trusts only their base classes, which no file names, and scipy does
-not bounds-check their indices); the neighbors' KDTree/BallTree and BSpline (see
-:mod:`tiffin.flavors.sklearn_skops`).
+not bounds-check their indices); BSpline (see :mod:`tiffin.flavors.sklearn_skops`).
 
 Example:
     >>> "sklearn.linear_model._logistic.LogisticRegression" in LOADER_TYPES["ObjectNode"]
@@ -250,7 +249,35 @@ _SKLEARN_INTERNALS = _names(
         "sklearn.ensemble._hist_gradient_boosting.binning": "_BinMapper",
         "sklearn.ensemble._hist_gradient_boosting.predictor": "TreePredictor",
         "sklearn.impute._iterative": "IterativeImputer",
+        "sklearn.metrics._dist_metrics": (
+            "BrayCurtisDistance64 CanberraDistance64 ChebyshevDistance64 EuclideanDistance64 "
+            "HammingDistance64 HaversineDistance64 MahalanobisDistance64 ManhattanDistance64 "
+            "MinkowskiDistance64 SEuclideanDistance64"
+        ),
+        "sklearn.neighbors._ball_tree": "BallTree",
+        "sklearn.neighbors._kd_tree": "KDTree",
         "sklearn.neural_network._stochastic_optimizers": "AdamOptimizer SGDOptimizer",
+        "sklearn.calibration": "_CalibratedClassifier _SigmoidCalibration _TemperatureScaling",
+        "sklearn.cluster._bisect_k_means": "_BisectingTree",
+        "sklearn.multiclass": "_ConstantPredictor",
+        "sklearn.gaussian_process._gpc": "_BinaryGaussianProcessClassifierLaplace",
+        "sklearn.gaussian_process.kernels": (
+            "CompoundKernel ConstantKernel DotProduct ExpSineSquared Exponentiation Matern "
+            "PairwiseKernel Product RBF RationalQuadratic Sum WhiteKernel"
+        ),
+    }
+)
+
+# Plain functions estimators keep as parameters, looked up by FunctionNode (never called on
+# load): tiffin's SAFE_TYPES (sklearn_skops.py explains each).
+_FUNCTIONS = _names(
+    {
+        "numpy": "mean",
+        "sklearn.cluster._kmeans": "_kmeans_single_elkan _kmeans_single_lloyd",
+        "sklearn.feature_selection._mutual_info": "mutual_info_classif mutual_info_regression",
+        "sklearn.feature_selection._univariate_selection": (
+            "chi2 f_classif f_oneway f_regression r_regression"
+        ),
     }
 )
 
@@ -292,7 +319,7 @@ LOADER_TYPES: Mapping[str, frozenset[str]] = MappingProxyType(
         "DictNode": frozenset(
             {"builtins.dict", "collections.OrderedDict", "sklearn.utils._bunch.Bunch"}
         ),
-        "FunctionNode": _UFUNCS,
+        "FunctionNode": _UFUNCS | _FUNCTIONS,
         "ListNode": frozenset({"builtins.list"}),
         "LossNode": _LOSSES,
         "MaskedArrayNode": frozenset({"numpy.ma.MaskedArray"}),
