@@ -308,7 +308,10 @@ def _log_model(
     info = ModelInfo(f"runs:/{run_id}/{name}", run_id, name, manifest.digest if manifest else None)
     if registered_model_name is None:
         return info
-    version = _register_model(tracking, registry, info.model_uri, registered_model_name)
+    # The caller serialized this model from its own object in this process: it is the author,
+    # so registering records the author's trust (a file from elsewhere goes through
+    # register_model, which asks for trust=True).
+    version = _register_model(tracking, registry, info.model_uri, registered_model_name, trust=True)
     return ModelInfo(info.model_uri, run_id, name, info.digest, version.version)
 
 
@@ -340,17 +343,55 @@ def _warn_without_schema(model_dir: Path, name: str) -> None:
     )
 
 
-def register_model(model_uri: str, name: str) -> Any:
+def register_model(model_uri: str, name: str, *, trust: bool = False) -> Any:
     """Register the model at ``model_uri`` as a new version of ``name`` (created if missing).
 
     The files are verified and their manifest digest recorded with the version: loading
-    ``models:/name/<version>`` later checks the files against it.
+    ``models:/name/<version>`` later checks the files against it. A model that runs code when
+    loaded (a pickle, ``code/``, a foreign loader) is refused, with the loader's own message,
+    unless ``trust=True``: then the decision is recorded on the version (who, when, which
+    digest) and loads by ``models:/`` run it without asking again. Nothing is recorded and no
+    version number is used by a refusal.
+
+    Raises:
+        UntrustedModelError: the model would run code and ``trust`` is False.
+
+    Example:
+        >>> register_model("runs:/4f0c/model", "churn").version  # doctest: +SKIP
+        3
     """
-    return _register_model(_tracking(), _registry(), model_uri, name)
+    return _register_model(_tracking(), _registry(), model_uri, name, trust=trust)
 
 
-def _register_model(tracking: Any, registry: Any, model_uri: str, name: str) -> Any:
+def current_user() -> str:
+    """The user name decisions are recorded under (the OS user, as MLflow's ``mlflow.user``).
+
+    Example:
+        >>> isinstance(current_user(), str)
+        True
+    """
+    import getpass
+
+    try:
+        return getpass.getuser() or "unknown"
+    except (KeyError, OSError):  # no passwd entry for the uid (some containers)
+        return "unknown"
+
+
+def _code_reasons(local: Path) -> dict[str, str]:
+    from tiffin.format.manifest import scan_files
+    from tiffin.format.mlmodel import MLModel
+    from tiffin.format.runs_code import code_reasons
+
+    return code_reasons(local, MLModel.load(local), scan_files(local))
+
+
+def _register_model(
+    tracking: Any, registry: Any, model_uri: str, name: str, *, trust: bool = False
+) -> Any:
+    from tiffin.errors import UntrustedModelError
     from tiffin.format.manifest import verify_manifest
+    from tiffin.format.runs_code import refusal
     from tiffin.store.model_uris import resolve_model_uri
 
     if model_uri.startswith(("runs:/", "models:/")):
@@ -360,12 +401,25 @@ def _register_model(tracking: Any, registry: Any, model_uri: str, name: str) -> 
         if not local.is_dir():
             raise NotFoundError(f"no model directory at {model_uri}")
     manifest = verify_manifest(local)
+    reasons = _code_reasons(local)  # what a load would run: decided before anything is written
+    if reasons and not trust:
+        raise UntrustedModelError(refusal(Path(model_uri), reasons, action="register"))
+    if reasons and manifest is None:
+        raise UntrustedModelError(
+            f"refusing to register {model_uri}: it runs code when loaded and has no manifest, "
+            "so a trust decision could not say which bytes it covers (tiffin models verify "
+            "shows what is missing; re-save it with tiffin)"
+        )
     source = _source_of(tracking, model_uri) if model_uri.startswith("runs:/") else str(local)
     run_id = model_uri.split("/")[1] if model_uri.startswith("runs:/") else None
     with suppress(AlreadyExistsError):  # a new version of an existing model: the common case
         registry.create_registered_model(name)
     return registry.create_model_version(
-        name, source, run_id=run_id, digest=manifest.digest if manifest else None
+        name,
+        source,
+        run_id=run_id,
+        digest=manifest.digest if manifest else None,
+        trusted_by=current_user() if reasons else None,
     )
 
 
@@ -427,14 +481,42 @@ class Client:
             save_kwargs,
         )
 
-    def register_model(self, model_uri: str, name: str) -> Any:
+    def register_model(self, model_uri: str, name: str, *, trust: bool = False) -> Any:
         """:func:`register_model` on this store.
 
         Example:
             >>> client.register_model("runs:/abc/model", "churn").version  # doctest: +SKIP
             1
         """
-        return _register_model(self.tracking, self.registry, model_uri, name)
+        return _register_model(self.tracking, self.registry, model_uri, name, trust=trust)
+
+    def trust_model_version(self, name: str, version: int | str, trusted: bool = True) -> Any:
+        """Record (or, with ``trusted=False``, withdraw) your trust in a registered version.
+
+        Loading ``models:/name/version`` runs a code-executing version only while a trust
+        decision is in force on it. A version that runs no code needs none: trusting it
+        records nothing (check :meth:`version_code` first to tell the user so).
+
+        Example:
+            >>> client.trust_model_version("churn", 3).trust.principal  # doctest: +SKIP
+            'ana'
+        """
+        if trusted and not self.version_code(name, version):
+            return self.registry.get_model_version(name, version)
+        return self.registry.set_model_version_trust(name, version, trusted, current_user())
+
+    def version_code(self, name: str, version: int | str) -> dict[str, str]:
+        """What loading a registered version would run: path -> why (empty: data only).
+
+        Example:
+            >>> client.version_code("churn", 3)  # doctest: +SKIP
+            {'model.pkl': "a scikit-learn model stored as 'cloudpickle' (unpickled on load)"}
+        """
+        from tiffin.store.model_uris import resolve_model_uri
+
+        mv = self.registry.get_model_version(name, version)
+        uri = f"models:/{mv.name}/{mv.version}"
+        return _code_reasons(resolve_model_uri(uri, self.tracking.uri).path)
 
     def log_artifact(
         self, run_id: str, local_path: str | Path, artifact_path: str | None = None

@@ -166,3 +166,27 @@ def test_migrations_say_nothing_unless_asked_for_debug(tmp_path: Path, level: st
         assert "alembic" not in run.stderr, run.stderr
     else:
         assert "Running upgrade" in run.stderr and "Context impl" in run.stderr
+
+
+def test_a_store_from_before_trust_records_upgrades_and_its_versions_carry_none(
+    tmp_path: Path,
+) -> None:
+    """0001 -> 0002 adds model_version_trust; a version registered before has no decision."""
+    from tiffin.store import RegistryStore
+
+    uri = f"sqlite:///{tmp_path / 'old.db'}"
+    registry = RegistryStore(uri)
+    registry.create_registered_model("churn")
+    registry.create_model_version("churn", str(tmp_path / "m"), digest="ab" * 32)
+    engine = db.engine_for(uri)
+
+    def back_to_0001(conn: object) -> None:
+        conn.execute(text("DROP TABLE model_version_trust"))  # type: ignore[attr-defined]
+        conn.execute(text("UPDATE alembic_version SET version_num='0001_initial'"))  # type: ignore[attr-defined]
+
+    db.write(engine, back_to_0001)
+    db.dispose_engines()
+    assert db.upgrade(uri) == "0002_version_trust"
+    again = RegistryStore(uri)
+    assert again.get_model_version("churn", 1).trust is None
+    assert again.set_model_version_trust("churn", 1, True, "ana").trust is not None

@@ -62,7 +62,7 @@ def test_sources_with_dot_segments_are_refused_in_every_scheme() -> None:
 
 def test_runs_uri_climbing_into_another_run_neither_loads_nor_registers(store: str) -> None:
     with tiffin.start_run() as victim:
-        tiffin.pyfunc.log_model(name="model", python_model=AddOne())
+        tiffin.pyfunc.log_model(name="model", python_model=AddOne(), input_example=[1])
     with tiffin.start_run() as other:
         tiffin.log_text("hello", "notes.txt")  # its artifacts directory exists
     # from <root>/<exp>/<other>/artifacts, two levels up is <exp>: the victim's model is there

@@ -19,10 +19,11 @@ def describe(model_uri: str) -> dict[str, Any]:
     from tiffin.pyfunc.load import resolve_model
     from tiffin.pyfunc.trust import code_reasons
 
-    model_dir, digest = resolve_model(model_uri)
+    resolved = resolve_model(model_uri)
+    model_dir = resolved.path
     mlmodel = MLModel.load(model_dir)
     try:
-        manifest = verify_manifest(model_dir, expected_digest=digest)
+        manifest = verify_manifest(model_dir, expected_digest=resolved.digest)
         state = "ok" if manifest is not None else "no manifest"
     except IntegrityError as e:
         state = f"FAILED: {e}"
@@ -43,7 +44,21 @@ def describe(model_uri: str) -> dict[str, Any]:
         "files": {rel: (model_dir / rel).stat().st_size for rel in files},
         "manifest": state,
         "runs_code": runs_code,
+        **({"registered": _registered(resolved)} if resolved.name is not None else {}),
     }
+
+
+def _registered(resolved: Any) -> dict[str, Any]:
+    """The version and the trust decision in force on it (who, when, which digest)."""
+    trust = resolved.trust
+    return {
+        "name": resolved.name,
+        "version": resolved.version,
+        "digest": resolved.digest,
+        "trust": None if trust is None else {
+            "trusted_by": trust.principal, "timestamp": trust.timestamp, "digest": trust.digest
+        },
+    }  # fmt: skip
 
 
 def render(info: dict[str, Any]) -> None:
@@ -52,6 +67,10 @@ def render(info: dict[str, Any]) -> None:
 
     console = Console()
     console.print(f"[bold]{info['path']}[/bold]  manifest: {info['manifest']}")
+    if "registered" in info:
+        reg, trust = info["registered"], info["registered"]["trust"]
+        said = f"trusted by {trust['trusted_by']}" if trust else "no trust decision recorded"
+        console.print(f"registered: {reg['name']} version {reg['version']} ({said})")
     flavors = Table("flavor", "settings", title="Flavors")
     for name, conf in info["flavors"].items():
         flavors.add_row(name, ", ".join(f"{k}={v}" for k, v in sorted(conf.items())))

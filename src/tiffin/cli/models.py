@@ -250,8 +250,9 @@ def verify(model_uri: str, trust: bool) -> None:
     from tiffin.pyfunc.load import resolve_model
     from tiffin.pyfunc.trust import check_trust
 
-    model_dir, digest = resolve_model(model_uri)
-    decision = check_trust(model_dir, MLModel.load(model_dir), trust=trust, expected_digest=digest)
+    resolved = resolve_model(model_uri)
+    model_dir = resolved.path
+    decision = check_trust(model_dir, MLModel.load(model_dir), trust=trust, registry=resolved)
     if decision.manifest is None:
         click.echo(f"{model_dir}: no manifest (not written by tiffin); no symlinks found")
     else:

@@ -40,11 +40,11 @@ def pack_command(model_uri: str, output_path: Path, add_manifest: bool, overwrit
     from tiffin.format.archive import pack
     from tiffin.pyfunc.load import resolve_model
 
-    model_dir, digest = resolve_model(model_uri)
+    resolved = resolve_model(model_uri)
     manifest = pack(
-        model_dir,
+        resolved.path,
         output_path,
-        expected_digest=digest,
+        expected_digest=resolved.digest,
         add_manifest=add_manifest,
         overwrite=overwrite,
     )

@@ -1,7 +1,9 @@
-"""``tiffin models list|versions|register|alias``: the model registry from the shell.
+"""``tiffin models list|versions|register|alias|trust|untrust|history``: the registry.
 
 Example:
     $ tiffin models register -m runs:/3f2a.../model -n churn
+    $ tiffin models register -m ./pickled -n churn --trust   # code-executing: your decision
+    $ tiffin models trust churn 2                             # recorded on version 2
     $ tiffin models alias set churn champion 3 --expected-version 2
     $ tiffin models versions churn --json
 """
@@ -17,10 +19,11 @@ from tiffin.cli.output import emit
 
 __all__ = ["add_registry_commands"]
 
-_VERSION_COLUMNS = ["name", "version", "aliases", "source", "digest", "run_id"]
+_VERSION_COLUMNS = ["name", "version", "aliases", "source", "digest", "run_id", "trusted_by"]
 _VERSION_JSON = (
     "JSON; 'aliases' is the list of the version's alias names (as MLflow's "
-    "ModelVersion.aliases), 'digest' the full sha256 (the table shows 16 hex digits)."
+    "ModelVersion.aliases), 'digest' the full sha256 (the table shows 16 hex digits), 'trust' "
+    "the trust decision in force ({trusted_by, timestamp, digest}) or null."
 )
 
 
@@ -35,6 +38,11 @@ def _version_row(mv: Any, as_json: bool) -> dict[str, Any]:
     """A version; in JSON ``aliases`` is the list of its alias names and ``digest`` whole."""
     row = asdict(mv)
     row["aliases"] = sorted(mv.aliases)
+    trust = mv.trust
+    row["trust"] = None if trust is None else {
+        "trusted_by": trust.principal, "timestamp": trust.timestamp, "digest": trust.digest
+    }  # fmt: skip
+    row["trusted_by"] = "" if trust is None else trust.principal
     if not as_json:
         row["aliases"] = ", ".join(row["aliases"])
         row["digest"] = (mv.digest or "")[:16]  # the table shortens it; --json has it whole
@@ -77,13 +85,66 @@ def versions(name: str, as_json: bool) -> None:
 @click.command()
 @click.option("-m", "--model-uri", required=True, help="runs:/<run_id>/<path> or a directory.")
 @click.option("-n", "--name", required=True)
+@click.option("--trust", is_flag=True,
+              help="The model runs code when loaded (pickle, code/) and you vouch for it: "
+                   "the decision is recorded on the version.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help=_VERSION_JSON)
-def register(model_uri: str, name: str, as_json: bool) -> None:
-    """Register a model as a new version, recording its manifest digest."""
+def register(model_uri: str, name: str, trust: bool, as_json: bool) -> None:
+    """Register a model as a new version, recording its manifest digest.
+
+    A model that runs code when loaded is refused unless --trust is given; then who trusted
+    it, when, and the digest it covered are recorded, and loads by models:/ run it.
+    """
     from tiffin.tracking import register_model
 
-    row = _version_row(register_model(model_uri, name), as_json)
+    row = _version_row(register_model(model_uri, name, trust=trust), as_json)
     emit([row], _VERSION_COLUMNS, as_json, "Registered", whole=["run_id"])
+
+
+def _client() -> Any:
+    from tiffin.tracking import Client
+
+    return Client()
+
+
+@click.command("trust")
+@click.argument("name")
+@click.argument("version", type=int)
+def trust_version(name: str, version: int) -> None:
+    """Record that running VERSION of NAME is acceptable to you (loads by models:/ then run
+    it without --trust). A version that runs no code needs no trust: nothing is recorded."""
+    client = _client()
+    if not client.version_code(name, version):
+        click.echo(f"{name} version {version} runs no code when loaded: nothing to trust")
+        return
+    mv = client.trust_model_version(name, version, True)
+    click.echo(f"{name} version {version}: trusted by {mv.trust.principal} ({mv.digest[:16]})")
+
+
+@click.command("untrust")
+@click.argument("name")
+@click.argument("version", type=int)
+def untrust_version(name: str, version: int) -> None:
+    """Withdraw trust in VERSION of NAME: loads by models:/ refuse its code again."""
+    _client().trust_model_version(name, version, False)
+    click.echo(f"{name} version {version}: trust withdrawn")
+
+
+@click.command("history")
+@click.argument("name")
+@click.argument("version", type=int)
+@click.option("--json", "as_json", is_flag=True, help="JSON: action, principal, digest, time.")
+def trust_history(name: str, version: int, as_json: bool) -> None:
+    """The trust decisions recorded on VERSION of NAME, oldest first."""
+    events = _registry().get_model_version_trust_history(name, version)
+    from tiffin.cli.runs import iso_time
+
+    rows = [asdict(e) for e in events]
+    for row in rows:
+        row["digest"] = row["digest"] if as_json else (row["digest"] or "")[:16]
+        row["timestamp"] = iso_time(row["timestamp"])
+    columns = ["action", "principal", "digest", "timestamp"]
+    emit(rows, columns, as_json, f"Trust decisions on {name} version {version}")
 
 
 @click.group()
@@ -115,5 +176,13 @@ def delete_alias(name: str, alias_name: str) -> None:
 
 def add_registry_commands(group: click.Group) -> None:
     """Attach the registry commands to ``tiffin models``."""
-    for command in (list_models, versions, register, alias):
+    for command in (
+        list_models,
+        versions,
+        register,
+        alias,
+        trust_version,
+        untrust_version,
+        trust_history,
+    ):
         group.add_command(command)

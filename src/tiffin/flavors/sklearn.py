@@ -250,9 +250,10 @@ def load_model(model_uri: str | Path, *, trust: bool = False) -> Any:
     Example:
         >>> clf = load_model("clf")  # doctest: +SKIP
     """
-    model_dir, digest = resolve_model(model_uri)
+    resolved = resolve_model(model_uri)
+    model_dir = resolved.path
     mlmodel = MLModel.load(model_dir)
-    decision = check_trust(model_dir, mlmodel, trust=trust, expected_digest=digest)
+    decision = check_trust(model_dir, mlmodel, trust=trust, registry=resolved)
     return _read(*_model_file(model_dir, mlmodel), decision)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -25,6 +26,7 @@ from tiffin.format.mlmodel import MLModel
 from tiffin.pyfunc.codepath import isolated_code_path
 from tiffin.pyfunc.model import PyFuncModel
 from tiffin.pyfunc.trust import TrustDecision, check_trust
+from tiffin.store.model_uris import ResolvedModel
 
 __all__ = ["load_model", "resolve_local_path", "resolve_model"]
 
@@ -65,12 +67,14 @@ def _unpacked(path: Path) -> Path:
     return unpack_cached(path) if is_archive(path) else path
 
 
-def resolve_model(model_uri: str | Path) -> tuple[Path, str | None]:
-    """A local directory for any model URI, and the registry's digest for ``models:/`` ones.
+def resolve_model(model_uri: str | Path) -> ResolvedModel:
+    """A local directory for any model URI; for ``models:/`` ones also the registry's digest,
+    the version, and whether a person's trust decision is in force for it.
 
     Example:
         >>> resolve_model("models:/churn@champion")  # doctest: +SKIP
-        (PosixPath('.../artifacts/model'), '3f1c...')
+        ResolvedModel(path=PosixPath('.../artifacts/model'), digest='3f1c...', name='churn',
+                      version=3, vouched=True)
     """
     text = str(model_uri)
     if text.startswith(("runs:/", "models:/")):
@@ -78,8 +82,8 @@ def resolve_model(model_uri: str | Path) -> tuple[Path, str | None]:
         from tiffin.store.tracking_uri import get_tracking_uri
 
         resolved = resolve_model_uri(text, get_tracking_uri())
-        return _unpacked(resolved.path), resolved.digest
-    return resolve_local_path(model_uri), None
+        return replace(resolved, path=_unpacked(resolved.path))
+    return ResolvedModel(resolve_local_path(model_uri))
 
 
 def load_model(
@@ -108,12 +112,13 @@ def load_model(
         >>> model = load_model("model_dir")  # doctest: +SKIP
         >>> model.predict(df)  # doctest: +SKIP
     """
-    model_dir, digest = resolve_model(model_uri)
+    resolved = resolve_model(model_uri)
+    model_dir = resolved.path
     mlmodel = MLModel.load(model_dir)
     conf = mlmodel.flavors.get(PYFUNC)
     if conf is None:
         raise NotFoundError(f'{model_dir}: model does not have the "python_function" flavor')
-    decision = check_trust(model_dir, mlmodel, trust=trust, expected_digest=digest)
+    decision = check_trust(model_dir, mlmodel, trust=trust, registry=resolved)
     merged = {**(conf.get("config") or {}), **(model_config or {})}
     code = conf.get("code")
     code_dir = decision.require(model_dir / str(code), "Python code to import") if code else None

@@ -21,19 +21,18 @@ Example:
 
 from __future__ import annotations
 
-import importlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tiffin import plugins
 from tiffin.errors import UntrustedModelError
 from tiffin.format.manifest import Manifest, scan_files, verify_manifest
 from tiffin.format.mlmodel import MLModel
-from tiffin.format.model_paths import check_model_paths, inside_model
-from tiffin.format.sniff import find_code_files
+from tiffin.format.model_paths import inside_model
+from tiffin.format.runs_code import code_reasons, refusal
+from tiffin.store.model_uris import ResolvedModel
 
-__all__ = ["TrustDecision", "check_trust", "code_reasons"]
+__all__ = ["TrustDecision", "check_trust", "code_reasons"]  # code_reasons: re-exported
 
 _GATE = object()  # only check_trust holds it, so only check_trust makes decisions
 
@@ -74,67 +73,17 @@ class TrustDecision:
         relative = str(path.relative_to(root)) if path.is_relative_to(root) else str(file)
         checked = inside_model(self.model_dir, relative, what)
         if not self.trusted:
-            raise UntrustedModelError(_refusal(self.model_dir, {relative: what}))
+            raise UntrustedModelError(refusal(self.model_dir, {relative: what}))
         return checked
 
 
-def _declared_code(model_dir: Path, mlmodel: MLModel) -> dict[str, str]:
-    """Code the MLmodel itself says will run, whatever the files look like."""
-    reasons: dict[str, str] = {}
-    pyfunc = mlmodel.flavors.get("python_function", {})
-    loader = pyfunc.get("loader_module")
-    if loader is not None and (not isinstance(loader, str) or plugins.loader_for(loader) is None):
-        reasons["MLmodel"] = f"names loader_module {loader!r}, which is not a known tiffin loader"
-    elif isinstance(loader, str) and loader in plugins.CODE_LOADERS:
-        reasons["MLmodel"] = plugins.CODE_LOADERS[loader]
-    for flavor, conf in mlmodel.flavors.items():
-        code = conf.get("code")
-        if code:
-            reasons[str(code)] = f"flavor {flavor!r} ships Python code to import"
-    if pyfunc.get("python_model"):
-        reasons[str(pyfunc["python_model"])] = "a pickled PythonModel (cloudpickle)"
-    if pyfunc.get("model_code_path"):
-        reasons[str(pyfunc["model_code_path"])] = "a models-from-code script to execute"
-    return reasons
-
-
-def _loader_code(model_dir: Path, mlmodel: MLModel) -> dict[str, str]:
-    """What the loaders that would read this model say they will execute (``code_on_load``).
-
-    Asked of the pyfunc loader the file names and of every flavor block we know: a flavor's
-    own ``load_model`` reads its block whatever ``python_function`` says.
-    """
-    loader = mlmodel.flavors.get("python_function", {}).get("loader_module")
-    modules = {plugins.loader_for(loader)} if isinstance(loader, str) else set()
-    modules |= {plugins.flavor_path(name) for name in mlmodel.flavors}
-    reasons: dict[str, str] = {}
-    for name in sorted(m for m in modules if m):
-        ask = getattr(importlib.import_module(name), "code_on_load", None)
-        if ask is not None:
-            reasons.update(ask(model_dir, mlmodel))
-    return reasons
-
-
-def code_reasons(model_dir: Path, mlmodel: MLModel, files: list[str]) -> dict[str, str]:
-    """Path -> why loading would run code there: loaders, declarations and file contents.
-
-    The same answer the gate acts on, for ``tiffin models verify`` and ``inspect``.
-
-    Example:
-        >>> code_reasons(path, MLModel.load(path), ["model.pkl"])  # doctest: +SKIP
-        {'model.pkl': "a scikit-learn model stored with serialization_format 'pickle' ..."}
-    """
-    model_dir = Path(model_dir)
-    check_model_paths(model_dir, mlmodel.to_dict())
-    return {
-        **find_code_files(model_dir, files),
-        **_loader_code(model_dir, mlmodel),
-        **_declared_code(model_dir, mlmodel),
-    }
-
-
 def check_trust(
-    model_dir: Path, mlmodel: MLModel, *, trust: bool = False, expected_digest: str | None = None
+    model_dir: Path,
+    mlmodel: MLModel,
+    *,
+    trust: bool = False,
+    expected_digest: str | None = None,
+    registry: ResolvedModel | None = None,
 ) -> TrustDecision:
     """Verify the files and decide whether the model may be loaded; raise if it may not.
 
@@ -142,8 +91,10 @@ def check_trust(
         model_dir: the local model directory.
         mlmodel: its parsed MLmodel.
         trust: the caller vouches for the model (``--trust``), allowing code-executing content.
-        expected_digest: a manifest digest recorded by a registry; when the files match it the
-            model is trusted (the registry is the trust root).
+        expected_digest: a manifest digest the files must match (integrity only).
+        registry: what resolving a ``models:/`` URI found: the files must match its digest,
+            and when a person's trust decision is in force for that digest (``vouched``) the
+            model is trusted: the registry vouches for the bytes, the person for running them.
 
     Raises:
         IntegrityError: files differ from the manifest (or a symlink is present).
@@ -155,21 +106,22 @@ def check_trust(
         TrustDecision(model_dir=..., reasons={}, trusted=False, ...)
     """
     model_dir = Path(model_dir)
-    manifest = verify_manifest(model_dir, expected_digest)
+    digest = registry.digest if registry is not None else expected_digest
+    manifest = verify_manifest(model_dir, digest)
     files = sorted(manifest.files) if manifest is not None else scan_files(model_dir)
     reasons = code_reasons(model_dir, mlmodel, files)
-    trusted = trust or (expected_digest is not None and manifest is not None)
+    vouched = registry is not None and registry.vouched and digest is not None
+    trusted = trust or (vouched and manifest is not None)
     if reasons and not trusted:
-        raise UntrustedModelError(_refusal(model_dir, reasons))
+        raise UntrustedModelError(refusal(model_dir, reasons) + _registry_hint(registry))
     return TrustDecision(model_dir, reasons, trusted, manifest, _GATE)
 
 
-def _refusal(model_dir: Path, reasons: dict[str, str]) -> str:
-    lines = [f"- {path}: {why}" for path, why in sorted(reasons.items())]
+def _registry_hint(registry: ResolvedModel | None) -> str:
+    if registry is None or registry.name is None:
+        return ""
     return (
-        f"refusing to load {model_dir}: loading it would run code from the model\n"
-        + "\n".join(lines)
-        + "\nIf you trust where this model came from, load it with trust=True "
-        "(CLI: --trust). For scikit-learn models, re-save with serialization_format='skops', "
-        "which loads without running code."
+        f"\nmodels:/{registry.name}/{registry.version} carries no trust decision in force (it "
+        "was registered without trust, or trust was withdrawn). If running it is acceptable, "
+        f"record that: tiffin models trust {registry.name} {registry.version}"
     )

@@ -226,7 +226,7 @@ def upgrade(uri: str) -> str:
 
     Example:
         >>> upgrade("sqlite:////tmp/tiffin-doctest.db")
-        '0001_initial'
+        '0002_version_trust'
     """
     engine = engine_for(uri)
     _migrate(engine)

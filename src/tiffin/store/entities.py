@@ -104,11 +104,31 @@ class Run:
 
 
 @dataclass(frozen=True)
+class TrustRecord:
+    """A person's decision that running a version's code is acceptable, for exact bytes.
+
+    ``action`` is ``trust`` or ``untrust``; ``principal`` who decided (the user name the store
+    knows); ``digest`` the manifest digest the decision covered; ``timestamp`` in ms.
+
+    Example:
+        >>> registry.get_model_version("churn", 3).trust.principal  # doctest: +SKIP
+        'ana'
+    """
+
+    action: str
+    principal: str
+    digest: str | None
+    timestamp: int
+
+
+@dataclass(frozen=True)
 class ModelVersion:
     """One immutable registered version of a model: where it is and what it hashes to.
 
-    ``digest`` is the sha256 of the model's manifest when the caller recorded one; the trust
-    gate treats the registry as the root of trust for that digest.
+    ``digest`` is the sha256 of the model's manifest when the caller recorded one: loading by
+    ``models:/`` checks the files against it (what the registry vouches for: these bytes).
+    ``trust`` is the decision in force that running them is acceptable (what a person vouched
+    for), or None: a code-executing version without it is refused by the trust gate.
 
     Example:
         >>> registry.get_model_version("churn", 3).source  # doctest: +SKIP
@@ -126,6 +146,7 @@ class ModelVersion:
     last_updated_timestamp: int
     tags: Mapping[str, str] = field(default_factory=dict)
     aliases: tuple[str, ...] = ()
+    trust: TrustRecord | None = None
 
 
 @dataclass(frozen=True)

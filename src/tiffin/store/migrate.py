@@ -15,7 +15,7 @@ fails or when someone wants to see it.
 Example:
     >>> from tiffin.store.migrate import head_revision
     >>> head_revision()
-    '0001_initial'
+    '0002_version_trust'
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def head_revision() -> str:
 
     Example:
         >>> head_revision()
-        '0001_initial'
+        '0002_version_trust'
     """
     head = _script().get_current_head()
     assert head is not None, f"no migration scripts found in {_SCRIPTS}"
@@ -108,7 +108,7 @@ def current_revision(conn: Connection) -> str | None:
 
     Example:
         >>> current_revision(conn)  # doctest: +SKIP
-        '0001_initial'
+        '0002_version_trust'
     """
     with quiet_alembic():
         from alembic.runtime.migration import MigrationContext

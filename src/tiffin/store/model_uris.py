@@ -26,6 +26,7 @@ from urllib.parse import unquote, urlparse
 
 from tiffin.errors import FormatError, NotFoundError
 from tiffin.store.artifacts_labels import safe_relpath
+from tiffin.store.entities import TrustRecord
 
 __all__ = [
     "ResolvedModel",
@@ -82,12 +83,19 @@ def check_uri_segments(uri: str, what: str = "URI") -> str:
 
 @dataclass(frozen=True)
 class ResolvedModel:
-    """A local model directory, and the digest it must match (None: not from the registry)."""
+    """A local model directory, the digest it must match (None: not from the registry), and
+    the person's trust decision in force for that digest, if any."""
 
     path: Path
     digest: str | None = None
     name: str | None = None
     version: int | None = None
+    trust: TrustRecord | None = None
+
+    @property
+    def vouched(self) -> bool:
+        """A person vouched for running these exact bytes (the registry's digest)."""
+        return self.trust is not None and self.digest is not None
 
 
 def parse_models_uri(uri: str) -> tuple[str, int | None, str | None]:
@@ -173,4 +181,4 @@ def resolve_model_uri(uri: str, tracking_uri: str) -> ResolvedModel:
     if not uri.startswith("models:/"):
         raise FormatError(f"{uri[:200]!r} is neither a runs:/ nor a models:/ URI")
     mv = lookup_version(uri, tracking_uri)
-    return ResolvedModel(_fetch(mv.source, tracking_uri), mv.digest, mv.name, mv.version)
+    return ResolvedModel(_fetch(mv.source, tracking_uri), mv.digest, mv.name, mv.version, mv.trust)

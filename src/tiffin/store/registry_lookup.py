@@ -21,11 +21,12 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Row
 
 from tiffin.errors import NotFoundError, SchemaError
-from tiffin.store.entities import ModelVersion, RegisteredModel
+from tiffin.store.entities import ModelVersion, RegisteredModel, TrustRecord
 from tiffin.store.statements import chunks
 from tiffin.store.tables import (
     aliases,
     model_version_tags,
+    model_version_trust,
     model_versions,
     registered_model_tags,
     registered_models,
@@ -35,6 +36,7 @@ __all__ = [
     "alias_version",
     "model_entities",
     "model_row",
+    "trust_events",
     "version_entities",
     "version_number",
     "version_row",
@@ -178,6 +180,9 @@ def version_entities(conn: Connection, rows: Sequence[Row[Any]]) -> list[ModelVe
     pointed: dict[tuple[str, int], list[str]] = defaultdict(list)
     for r in _pairs(conn, aliases, names, aliases.c.alias, aliases.c.version):
         pointed[(r.name, r.version)].append(r.alias)
+    last: dict[tuple[str, int], TrustRecord] = {}
+    for event in trust_events(conn, names):  # oldest first: the last one is in force
+        last[(event.name, event.version)] = _record(event)
     return [
         ModelVersion(
             name=row.name,
@@ -191,9 +196,39 @@ def version_entities(conn: Connection, rows: Sequence[Row[Any]]) -> list[ModelVe
             last_updated_timestamp=row.last_updated_time,
             tags=tags[(row.name, row.version)],
             aliases=tuple(sorted(pointed[(row.name, row.version)])),
+            trust=_in_force(last.get((row.name, row.version)), row.digest),
         )
         for row in rows
     ]
+
+
+def trust_events(conn: Connection, names: Sequence[str], version: int | None = None) -> list[Any]:
+    """The trust decisions on the named models' versions (one version's, given one), oldest
+    first.
+
+    Example:
+        >>> [e.action for e in trust_events(conn, ["churn"], 3)]  # doctest: +SKIP
+        ['trust', 'untrust']
+    """
+    t = model_version_trust.c
+    found: list[Any] = []
+    for chunk in chunks(sorted(set(names))):
+        query = select(model_version_trust).where(t.name.in_(chunk))
+        if version is not None:
+            query = query.where(t.version == version)
+        found += conn.execute(query.order_by(t.event_id)).all()
+    return sorted(found, key=lambda r: r.event_id)
+
+
+def _record(event: Any) -> TrustRecord:
+    return TrustRecord(event.action, event.principal, event.digest, event.timestamp)
+
+
+def _in_force(record: TrustRecord | None, digest: str | None) -> TrustRecord | None:
+    """The decision stands only as a ``trust`` for the digest the version still records."""
+    if record is None or record.action != "trust" or digest is None or record.digest != digest:
+        return None
+    return record
 
 
 def _latest_rows(conn: Connection, names: Sequence[str]) -> list[Row[Any]]:

@@ -21,13 +21,14 @@ from collections.abc import Mapping
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
 
-from tiffin.errors import NotFoundError
-from tiffin.store.entities import ModelVersion
+from tiffin.errors import NotFoundError, SchemaError
+from tiffin.store.entities import ModelVersion, TrustRecord
 from tiffin.store.model_uris import check_uri_segments
 from tiffin.store.names import alias_name, bounded, entity_key, model_name, uri_text
 from tiffin.store.registry_lookup import (
     alias_version,
     model_row,
+    trust_events,
     version_entities,
     version_number,
     version_row,
@@ -37,6 +38,7 @@ from tiffin.store.registry_write import (
     create_version,
     delete_alias,
     digest_text,
+    record_trust,
     run_id_text,
     set_alias,
     touch,
@@ -69,11 +71,15 @@ class RegistryStore(RegisteredModelStore):
         description: str | None = None,
         tags: Mapping[str, object] | None = None,
         idempotency_key: str | None = None,
+        trusted_by: str | None = None,
     ) -> ModelVersion:
         """Register a new version (READY) of an existing model; numbers are never reused.
 
         Register only after the model's files are durable (blob before row). Pass an
         ``idempotency_key`` to make a retry after a lost response return the same version.
+        ``trusted_by`` records, in the same transaction, that this person vouched for running
+        the version's code (its digest is what the decision covers); the registry does not
+        check the content itself: :func:`tiffin.register_model` does, before calling this.
 
         Example:
             >>> registry.create_model_version("churn", "runs:/abc/model",
@@ -92,11 +98,63 @@ class RegistryStore(RegisteredModelStore):
             key = bounded(idempotency_key, "idempotency_key", MAX_IDEMPOTENCY_KEY_LENGTH)
         tag_values = registry_tags(tags)
 
+        principal = None if trusted_by is None else _principal(trusted_by)
+        if principal is not None and values["digest"] is None:
+            raise SchemaError("trusted_by needs a digest: a decision must cover exact bytes")
+
         def work(conn: Connection) -> ModelVersion:
             row = create_version(conn, clean, values, tag_values, key)
+            if principal is not None and version_entities(conn, [row])[0].trust is None:
+                record_trust(conn, clean, row.version, "trust", principal, row.digest)
             return version_entities(conn, [row])[0]
 
         return self._write(work)
+
+    def set_model_version_trust(
+        self, name: str, version: int | str, trusted: bool, principal: str
+    ) -> ModelVersion:
+        """Record (``trusted=True``) or withdraw a person's trust in a version, in its history.
+
+        Trust covers the digest the version recorded at registration; a version without one
+        cannot be trusted (nothing pins the bytes).
+
+        Example:
+            >>> registry.set_model_version_trust("churn", 3, True, "ana").trust.principal
+            ... # doctest: +SKIP
+            'ana'
+        """
+        clean, number, who = model_name(name), version_number(version), _principal(principal)
+
+        def work(conn: Connection) -> ModelVersion:
+            current = self._version(conn, clean, number)
+            if trusted and current.digest is None:
+                raise SchemaError(
+                    f"version {number} of {clean!r} has no recorded digest, so a decision could "
+                    "not say which bytes it covers; re-register the model from a directory "
+                    "with a manifest"
+                )
+            action = "trust" if trusted else "untrust"
+            record_trust(conn, clean, number, action, who, current.digest)
+            return self._version(conn, clean, number)
+
+        return self._write(work)
+
+    def get_model_version_trust_history(self, name: str, version: int | str) -> list[TrustRecord]:
+        """Every trust decision on a version, oldest first.
+
+        Example:
+            >>> [r.action for r in registry.get_model_version_trust_history("churn", 3)]
+            ... # doctest: +SKIP
+            ['trust', 'untrust']
+        """
+        clean, number = model_name(name), version_number(version)
+
+        def work(conn: Connection) -> list[TrustRecord]:
+            self._version(conn, clean, number)  # NotFoundError for an unknown version
+            events = trust_events(conn, [clean], number)
+            return [TrustRecord(e.action, e.principal, e.digest, e.timestamp) for e in events]
+
+        return self._read(work)
 
     def get_model_version(self, name: str, version: int | str) -> ModelVersion:
         """One version, or NotFoundError listing the versions that exist.
@@ -281,6 +339,13 @@ class RegistryStore(RegisteredModelStore):
             return self._version(conn, clean, alias_version(conn, clean, label))
 
         return self._read(work)
+
+
+def _principal(who: object) -> str:
+    text = bounded(who, "principal", 256) if isinstance(who, str) else None
+    if not text or not text.strip() or any(ord(c) < 32 for c in text):
+        raise SchemaError(f"the person recording trust must be named (a user name), got {who!r}")
+    return text
 
 
 def _expected(expected_version: int | str) -> int:

@@ -34,6 +34,7 @@ from tiffin.store.statements import now_ms, upsert
 from tiffin.store.tables import (
     aliases,
     model_version_tags,
+    model_version_trust,
     model_versions,
     registered_model_tags,
     registered_models,
@@ -44,6 +45,7 @@ __all__ = [
     "create_version",
     "delete_alias",
     "digest_text",
+    "record_trust",
     "run_id_text",
     "set_alias",
     "touch",
@@ -174,6 +176,26 @@ def create_version(
         conn, model_version_tags, sorted(rows, key=lambda r: r["key"]), ["name", "version", "key"]
     )
     return version_row(conn, name, version)
+
+
+def record_trust(
+    conn: Connection, name: str, version: int, action: str, principal: str, digest: str | None
+) -> None:
+    """Append a trust decision (``trust``/``untrust``) to the version's history.
+
+    Example:
+        >>> record_trust(conn, "churn", 3, "trust", "ana", "9f86...")  # doctest: +SKIP
+    """
+    conn.execute(
+        insert(model_version_trust).values(
+            name=name,
+            version=version,
+            action=action,
+            principal=principal,
+            digest=digest,
+            timestamp=now_ms(),
+        )
+    )
 
 
 def set_alias(conn: Connection, name: str, alias: str, version: int, expected: int | None) -> None:

@@ -54,6 +54,7 @@ __all__ = [
     "metadata",
     "metrics",
     "model_version_tags",
+    "model_version_trust",
     "model_versions",
     "params",
     "registered_model_tags",
@@ -240,6 +241,33 @@ model_version_tags = Table(
         onupdate="CASCADE",
         ondelete="CASCADE",
     ),
+)
+
+# The trust decisions on a version, oldest first: the last one is in force when it is a
+# "trust" for the version's digest. Never updated, only appended: it is the version's history.
+model_version_trust = Table(
+    "model_version_trust",
+    metadata,
+    Column(
+        "event_id",
+        BigInteger().with_variant(Integer, "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    Column("name", String(MAX_NAME_LENGTH), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("principal", String(MAX_NAME_LENGTH), nullable=False),
+    Column("digest", String(64), nullable=True),
+    Column("timestamp", BigInteger, nullable=False),
+    ForeignKeyConstraint(
+        ["name", "version"],
+        ["model_versions.name", "model_versions.version"],
+        onupdate="CASCADE",
+        ondelete="CASCADE",
+    ),
+    CheckConstraint("action IN ('trust', 'untrust')", name="action"),
+    Index(None, "name", "version"),
 )
 
 # Deleting a version deletes the aliases that point at it (MLflow does the same).

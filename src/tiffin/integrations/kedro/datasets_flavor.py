@@ -164,7 +164,7 @@ def load_model_uri(
         resolved = resolve_model_uri(uri, tracking_uri)
         target = resolved.path
         if resolved.digest is not None and not trust:
-            trust = _registry_trusts(resolved.path, resolved.digest)
+            trust = _registry_trusts(resolved)
     return load_local(flavor, target, trust=trust, **kwargs)
 
 
@@ -187,13 +187,16 @@ CATALOG_TRUST_HINT = (
     "In the catalog, trust this entry's model with `load_args: {trust: true}` (only for a "
     "model whose origin you trust: loading runs its code), or read a registered version "
     "(ModelRegistryDataset, or load_args.model_uri: models:/<name>/<version>), which loads "
-    "without trust when its files match the digest the registry recorded."
+    "without trust when its files match the digest the registry recorded and a person's trust "
+    "decision is recorded on it (tiffin models trust NAME VERSION)."
 )
 
 
-def _registry_trusts(model_dir: Path, digest: str) -> bool:
-    """Whether the files match the registry's digest (IntegrityError when they do not)."""
+def _registry_trusts(resolved: Any) -> bool:
+    """Whether the registry vouches for running this version: the files must match its digest
+    (IntegrityError when they do not) and a person's trust decision must be in force."""
     from tiffin.format.mlmodel import MLModel
     from tiffin.pyfunc.trust import check_trust
 
-    return check_trust(model_dir, MLModel.load(model_dir), expected_digest=digest).trusted
+    check_trust(resolved.path, MLModel.load(resolved.path), trust=True, registry=resolved)
+    return bool(resolved.vouched)

@@ -8,7 +8,7 @@ the table definitions spelled out (never imported from ``tables.py``).
 Example:
     >>> from tiffin.store.migrate import head_revision
     >>> head_revision()
-    '0001_initial'
+    '0002_version_trust'
 """
 
 from __future__ import annotations
