@@ -1034,3 +1034,44 @@ def test_S37_memory_and_descriptors_are_back_and_predictions_unchanged(battery: 
           f"({growth / 2**20:+.1f}), open FDs {battery.fds} -> {fds}")  # fmt: skip
     assert growth < 50 * 2**20, f"RSS grew {growth / 2**20:.1f} MiB over the battery"
     assert fds <= battery.fds + 2, f"open FDs {battery.fds} -> {fds}"
+
+
+# --- S0: the model itself is hostile (issue 11 §1) --------------------------------------------
+
+
+def _hostile_sklearn_dir(root: Path, payload: bytes) -> Path:
+    import yaml
+
+    root.mkdir()
+    (root / "model.pkl").write_bytes(payload)
+    flavors = {
+        "python_function": {"loader_module": "mlflow.sklearn", "model_path": "model.pkl"},
+        "sklearn": {"pickled_model": "model.pkl", "serialization_format": "pickle"},
+    }
+    (root / "MLmodel").write_text(yaml.safe_dump({"flavors": flavors}))
+    return root
+
+
+@pytest.mark.parametrize("form", ["protocol0", "frame_first", "global_after_1MiB_padding"])
+@pytest.mark.parametrize("command", ["models serve -m", "serve --model m="])
+def test_S0_a_model_whose_pickle_the_sniffer_would_have_missed_is_never_served(
+    form: str, command: str, tmp_path: Path
+) -> None:
+    """The server refuses to start (exit 6, the file named) and the payload never runs."""
+    import subprocess
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "pyfunc"))
+    from hostile_pickles import BUILDERS, TouchOnLoad  # type: ignore[import-not-found]
+
+    marker = tmp_path / "pwned"
+    model = _hostile_sklearn_dir(tmp_path / "m", BUILDERS[form](TouchOnLoad(marker)))
+    verb, flag = command.rsplit(" ", 1)
+    target = f"{flag}{model}" if flag.endswith("=") else str(model)
+    args = [*verb.split(), *([flag] if not flag.endswith("=") else []), target]
+    args += ["-p", str(free_port())]
+    proc = subprocess.run(
+        [sys.executable, "-m", "tiffin", *args], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode != 0 and "model.pkl" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not marker.exists()
