@@ -433,10 +433,10 @@ def test_load_model_takes_the_file_and_predicts_as_the_directory(
     from_dir = tiffin.pyfunc.load_model(sk_model).predict(frame)
     from_file = tiffin.pyfunc.load_model(archive)
     assert (from_file.predict(frame) == from_dir).all()
-    entry = resolve_model(str(archive))[0]
+    entry = resolve_model(str(archive)).path
     assert entry.parent == private_cache / "tiffin" / "unpacked" == cache_root()
     assert snapshot(entry) == snapshot(sk_model)
-    assert resolve_model(f"file://{archive}")[0] == entry  # the second load reuses it
+    assert resolve_model(f"file://{archive}").path == entry  # the second load reuses it
 
 
 def test_a_zip_without_the_suffix_is_recognised(sk_model: Path, tmp_path: Path) -> None:
@@ -523,7 +523,7 @@ def test_a_packed_pickle_still_needs_trust(
 def test_repacking_an_unpacked_archive_gives_the_same_bytes(sk_model: Path, tmp_path: Path) -> None:
     first = tmp_path / "a.tiffin"
     pack(sk_model, first)
-    pack(resolve_model(first)[0], tmp_path / "b.tiffin")
+    pack(resolve_model(first).path, tmp_path / "b.tiffin")
     assert first.read_bytes() == (tmp_path / "b.tiffin").read_bytes()
 
 
