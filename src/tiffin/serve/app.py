@@ -1,7 +1,7 @@
 """The Starlette app: protocol routes over the served models, plus auth, metrics and errors.
 
-Routes: MLflow's (:mod:`tiffin.serve.mlflow_routes`), the Open Inference V2 protocol
-(:mod:`tiffin.serve.v2_routes`), ``GET /openapi.json`` and ``GET /docs`` generated from the
+Routes: MLflow's (:mod:`tiffin.serve.mlflow.routes`), the Open Inference V2 protocol
+(:mod:`tiffin.serve.v2.routes`), ``GET /openapi.json`` and ``GET /docs`` generated from the
 signatures, and ``GET /metrics``. Every error is a JSON body ``{"error_code": ..., "message":
 ...}``, which under ``/v2`` (any path, routed or not) also has V2's ``error``: 400 for a body
 that cannot be decoded or does not fit the signature, 401 without the bearer token, 404 and 405
@@ -43,7 +43,7 @@ from tiffin.serve.errors import (
     with_error_key,
 )
 from tiffin.serve.metrics import CONTENT_TYPE
-from tiffin.serve.mlflow_routes import JSON, mlflow_routes
+from tiffin.serve.mlflow.routes import JSON, mlflow_routes
 from tiffin.serve.models import ServedModels
 
 __all__ = ["HeadersError", "MAX_HEADERS", "MAX_HEADER_BYTES", "OPEN_PATHS", "build_app",
@@ -203,8 +203,8 @@ def _described(served: ServedModels) -> dict[str, tuple[str | None, Signature | 
 
 def _service_routes(served: ServedModels, *, bearer_auth: bool, base_url: str) -> list[Route]:
     """``/metrics``, and ``/openapi.json`` and ``/docs`` rebuilt only when a version changes."""
-    from tiffin.serve.docs_page import DocsPage, docs_page, read_serving_example
-    from tiffin.serve.openapi import openapi_document
+    from tiffin.serve.openapi.document import openapi_document
+    from tiffin.serve.openapi.page import DocsPage, docs_page, read_serving_example
 
     openapi_cache: dict[Any, bytes] = {}
     docs_cache: dict[Any, DocsPage] = {}
@@ -303,7 +303,7 @@ def build_app(
             await served.stop()
 
     limits = served.options.limits
-    from tiffin.serve.v2_routes import v2_routes
+    from tiffin.serve.v2.routes import v2_routes
 
     routes = [
         *mlflow_routes(served, limits),

@@ -157,7 +157,7 @@ def to_array(flat: list[Any], datatype: str, field: str) -> Any:
         >>> to_array([1.5], "INT64", "x")
         Traceback (most recent call last):
         ...
-        tiffin.serve.v2_datatypes.DecodeProblem: input 'x': expected INT64 data, received \
+        tiffin.serve.v2.datatypes.DecodeProblem: input 'x': expected INT64 data, received \
 float (integers only; e.g. 1.5)
         >>> to_array([2.0], "INT64", "x").tolist()  # JSON's 2.0 is the integer 2
         [2]

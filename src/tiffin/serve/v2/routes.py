@@ -4,7 +4,7 @@
 model ``GET /v2/models/{name}`` (metadata from the signature), ``GET .../ready`` and
 ``POST .../infer``, each also under ``/v2/models/{name}/versions/{version}``; a version that is
 not the one served is a 404. The routes only decode and encode
-(:mod:`tiffin.serve.v2_codec`); admission, batching and deadlines are the runtime's.
+(:mod:`tiffin.serve.v2.codec`); admission, batching and deadlines are the runtime's.
 
 Errors: V2 clients read ``{"error": "..."}`` while tiffin's and MLflow's read
 ``{"error_code": ..., "message": ...}``, so every V2 error body carries both, plus the usual
@@ -41,9 +41,9 @@ from tiffin.serve.limits import Limits, count_rows, read_limited
 from tiffin.serve.offload import INLINE_BYTES, INLINE_ROWS, run_sized
 from tiffin.serve.runtime import Runtime
 from tiffin.serve.scorer import Scorer
-from tiffin.serve.v2_codec import decode_infer_request, encode_infer_response
-from tiffin.serve.v2_metadata import model_metadata, server_metadata
-from tiffin.serve.v2_parameters import refuse_binary_body
+from tiffin.serve.v2.codec import decode_infer_request, encode_infer_response
+from tiffin.serve.v2.metadata import model_metadata, server_metadata
+from tiffin.serve.v2.parameters import refuse_binary_body
 
 __all__ = [
     "ErrorHook",

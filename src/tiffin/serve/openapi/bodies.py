@@ -22,16 +22,16 @@ from typing import Any
 
 from tiffin.format.schema import ColSpec, Schema, Signature, TensorSpec
 from tiffin.format.types import DataType, type_repr
-from tiffin.serve.openapi_types import (
+from tiffin.serve.openapi.types import (
     NAIVE_DATETIME,
     column_schema,
     datatype_item_schema,
     params_schema,
     tensor_schema,
 )
-from tiffin.serve.v2_codec import MAX_ID_CHARS
-from tiffin.serve.v2_datatypes import column_datatypes, tensor_datatypes
-from tiffin.serve.v2_parameters import RESERVED_PARAMETERS, RESERVED_PREFIX
+from tiffin.serve.v2.codec import MAX_ID_CHARS
+from tiffin.serve.v2.datatypes import column_datatypes, tensor_datatypes
+from tiffin.serve.v2.parameters import RESERVED_PARAMETERS, RESERVED_PREFIX
 
 __all__ = ["csv_schema", "mlflow_request_schema", "v2_request_schema"]
 

@@ -23,10 +23,10 @@ from starlette.routing import Route
 from tiffin.errors import NotFoundError
 from tiffin.format.schema import Schema
 from tiffin.serve.limits import Limits, count_rows, read_limited
-from tiffin.serve.mlflow_codec import decoder_for, encode_response, is_parquet
+from tiffin.serve.mlflow.codec import decoder_for, encode_response, is_parquet
+from tiffin.serve.mlflow.wire_types import read_as_declared
 from tiffin.serve.offload import INLINE_BYTES, INLINE_ROWS, run_sized
 from tiffin.serve.runtime import Runtime
-from tiffin.serve.wire_types import read_as_declared
 
 __all__ = ["JSON", "mlflow_routes"]
 

@@ -5,7 +5,7 @@ A model's metadata lists its inputs and outputs as V2 tensors (name, datatype, s
 knowing MLflow's schema format. Each tensor's ``parameters`` keep what V2 cannot say: the
 MLflow type (``long``, ``array<double>``) and whether a column is required. The model's
 ``parameters.params`` lists its inference params (name, type, default, shape) as MLflow writes
-them. Inputs are named as :mod:`tiffin.serve.v2_codec` expects them: one tensor per column, one
+them. Inputs are named as :mod:`tiffin.serve.v2.codec` expects them: one tensor per column, one
 ``[-1, k]`` tensor named ``input-0`` for unnamed columns, the tensor specs as they are.
 
 Example:
@@ -22,8 +22,8 @@ from typing import Any
 
 from tiffin.format.schema import ColSpec, Schema, Signature, TensorSpec
 from tiffin.format.types import type_repr
-from tiffin.serve.v2_datatypes import column_datatypes, tensor_datatypes
-from tiffin.serve.v2_encode import DEFAULT_OUTPUT
+from tiffin.serve.v2.datatypes import column_datatypes, tensor_datatypes
+from tiffin.serve.v2.encode import DEFAULT_OUTPUT
 
 __all__ = ["UNNAMED_INPUT", "metadata_tensors", "model_metadata", "server_metadata"]
 
