@@ -29,9 +29,13 @@ from tiffin.serve.openapi.types import (
     params_schema,
     tensor_schema,
 )
-from tiffin.serve.v2.codec import MAX_ID_CHARS
-from tiffin.serve.v2.datatypes import column_datatypes, tensor_datatypes
-from tiffin.serve.v2.parameters import RESERVED_PARAMETERS, RESERVED_PREFIX
+from tiffin.serve.tensors import (
+    MAX_ID_CHARS,
+    RESERVED_PARAMETERS,
+    RESERVED_PREFIX,
+    column_datatypes,
+    tensor_datatypes,
+)
 
 __all__ = ["csv_schema", "mlflow_request_schema", "v2_request_schema"]
 

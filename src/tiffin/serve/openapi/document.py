@@ -31,7 +31,7 @@ from tiffin.format.schema import ColSpec, Schema, Signature, TensorSpec
 from tiffin.format.types import type_repr
 from tiffin.serve.openapi.bodies import csv_schema, mlflow_request_schema, v2_request_schema
 from tiffin.serve.openapi.components import components, error_responses
-from tiffin.serve.v2.metadata import metadata_tensors
+from tiffin.serve.tensors import metadata_tensors
 
 __all__ = ["ModelInfo", "invocations_path", "openapi_document"]
 

@@ -44,20 +44,13 @@ from tiffin.format.types import DataType
 from tiffin.pyfunc.enforce_problems import InputSchemaError, Problem, show
 from tiffin.serve.errors import BadRequestError
 from tiffin.serve.limits import load_json
-from tiffin.serve.v2.datatypes import (
-    DecodeProblem,
-    column_datatypes,
-    decode_base64,
-    flatten,
-    tensor_datatypes,
-    to_array,
-)
+from tiffin.serve.tensors import MAX_ID_CHARS, column_datatypes, tensor_datatypes
+from tiffin.serve.v2.datatypes import DecodeProblem, decode_base64, flatten, to_array
 from tiffin.serve.v2.encode import encode_infer_response
 from tiffin.serve.v2.parameters import check_input_parameters, check_output_parameters, model_params
 
 __all__ = ["InferRequest", "decode_infer_request", "encode_infer_response"]
 
-MAX_ID_CHARS = 256
 _REQUEST_KEYS = frozenset({"id", "parameters", "inputs", "outputs"})
 _INPUT_KEYS = frozenset({"name", "shape", "datatype", "data", "parameters"})
 
