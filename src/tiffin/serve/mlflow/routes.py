@@ -5,6 +5,10 @@
 each also at ``POST /models/{name}/invocations`` (``/invocations`` then answers only when
 exactly one model is served, so a client never reaches the wrong model by accident).
 
+Each handler is a module-level function of a :class:`Context` (the runtime and the limits) and
+the request; :data:`ROUTES` lists them and :func:`mlflow_routes` binds them. Errors are raised,
+and answered by the app (:func:`tiffin.serve.errors.error_reply`).
+
 Large bodies are decoded and large answers encoded in a worker thread
 (:mod:`tiffin.serve.offload`), so one never stalls the event loop that answers ``/ping``;
 predicting goes through the runtime, which admits, batches and times it.
@@ -14,6 +18,10 @@ Example:
 """
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
 
 import orjson
 from starlette.requests import Request
@@ -28,9 +36,31 @@ from tiffin.serve.mlflow.wire_types import read_as_declared
 from tiffin.serve.offload import INLINE_BYTES, INLINE_ROWS, run_sized
 from tiffin.serve.runtime import Runtime
 
-__all__ = ["JSON", "mlflow_routes"]
+__all__ = [
+    "Context",
+    "Handler",
+    "JSON",
+    "ROUTES",
+    "invocations",
+    "mlflow_routes",
+    "named_invocations",
+    "ping",
+    "score",
+    "version",
+]
 
 JSON = "application/json"
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the MLflow handlers need: the served models and the request limits."""
+
+    runtime: Runtime
+    limits: Limits
+
+
+Handler = Callable[[Context, Request], Awaitable[Response]]
 
 
 def _inputs(runtime: Runtime, name: str) -> Schema | None:
@@ -38,58 +68,77 @@ def _inputs(runtime: Runtime, name: str) -> Schema | None:
     return signature.inputs if signature is not None else None
 
 
+async def ping(context: Context, request: Request) -> Response:
+    """``GET /ping`` and ``GET /health``: ``"\\n"`` once ready, 503 before (and draining)."""
+    if not context.runtime.ready():
+        body = {"error_code": "TEMPORARILY_UNAVAILABLE", "message": "not ready"}
+        return Response(orjson.dumps(body), status_code=503, media_type=JSON)
+    return Response("\n", media_type=JSON)
+
+
+async def version(context: Context, request: Request) -> Response:
+    """``GET /version``: the served model's version with one model, else tiffin's."""
+    names = context.runtime.names()
+    if len(names) == 1:
+        return PlainTextResponse(context.runtime.scorer(names[0]).version())
+    from tiffin import __version__
+
+    return PlainTextResponse(__version__)
+
+
+async def score(context: Context, request: Request, name: str) -> Response:
+    """Decode the body by its Content-Type, predict with model ``name``, encode the answer."""
+    limits = context.limits
+    decode = decoder_for(
+        request.headers.get("content-type"),
+        max_json_depth=limits.max_json_depth,
+        max_rows=limits.max_rows,
+    )
+    body = await read_limited(request.headers, request.stream(), limits.max_body_bytes)
+    data, params = await run_sized(len(body) <= INLINE_BYTES, decode, body)
+    if not is_parquet(decode):  # JSON and CSV cannot say float32, int or null
+        data = read_as_declared(data, _inputs(context.runtime, name))
+    result = await context.runtime.predict(name, data, params)
+    payload = await run_sized(count_rows(result) <= INLINE_ROWS, encode_response, result)
+    return Response(payload, media_type=JSON)
+
+
+async def invocations(context: Context, request: Request) -> Response:
+    """``POST /invocations``: the one served model (404 naming the others when several)."""
+    names = context.runtime.names()
+    if len(names) != 1:
+        raise NotFoundError(
+            f"{len(names)} models are served here: POST /models/{{name}}/invocations "
+            f"with one of {names[:20]}"
+        )
+    return await score(context, request, names[0])
+
+
+async def named_invocations(context: Context, request: Request) -> Response:
+    """``POST /models/{name}/invocations``: the model the path names."""
+    return await score(context, request, request.path_params["name"])
+
+
+ROUTES: tuple[tuple[str, Handler, str], ...] = (
+    ("/ping", ping, "GET"),
+    ("/health", ping, "GET"),
+    ("/version", version, "GET"),
+    ("/invocations", invocations, "POST"),
+    ("/models/{name}/invocations", named_invocations, "POST"),
+)
+"""The MLflow route table: (path, handler, method), in the order Starlette matches them."""
+
+
 def mlflow_routes(runtime: Runtime, limits: Limits) -> list[Route]:
-    """The MLflow protocol's routes for every model ``runtime`` serves.
+    """The MLflow protocol's routes for every model ``runtime`` serves: :data:`ROUTES` bound to
+    one :class:`Context`.
 
     Example:
         >>> [r.path for r in mlflow_routes(served, Limits())][:2]  # doctest: +SKIP
         ['/ping', '/health']
     """
-
-    async def ping(request: Request) -> Response:
-        if not runtime.ready():
-            body = {"error_code": "TEMPORARILY_UNAVAILABLE", "message": "not ready"}
-            return Response(orjson.dumps(body), status_code=503, media_type=JSON)
-        return Response("\n", media_type=JSON)
-
-    async def version(request: Request) -> Response:
-        names = runtime.names()
-        if len(names) == 1:
-            return PlainTextResponse(runtime.scorer(names[0]).version())
-        from tiffin import __version__
-
-        return PlainTextResponse(__version__)
-
-    async def score(request: Request, name: str) -> Response:
-        decode = decoder_for(
-            request.headers.get("content-type"),
-            max_json_depth=limits.max_json_depth,
-            max_rows=limits.max_rows,
-        )
-        body = await read_limited(request.headers, request.stream(), limits.max_body_bytes)
-        data, params = await run_sized(len(body) <= INLINE_BYTES, decode, body)
-        if not is_parquet(decode):  # JSON and CSV cannot say float32, int or null
-            data = read_as_declared(data, _inputs(runtime, name))
-        result = await runtime.predict(name, data, params)
-        payload = await run_sized(count_rows(result) <= INLINE_ROWS, encode_response, result)
-        return Response(payload, media_type=JSON)
-
-    async def invocations(request: Request) -> Response:
-        names = runtime.names()
-        if len(names) != 1:
-            raise NotFoundError(
-                f"{len(names)} models are served here: POST /models/{{name}}/invocations "
-                f"with one of {names[:20]}"
-            )
-        return await score(request, names[0])
-
-    async def named_invocations(request: Request) -> Response:
-        return await score(request, request.path_params["name"])
-
+    context = Context(runtime, limits)
     return [
-        Route("/ping", ping, methods=["GET"]),
-        Route("/health", ping, methods=["GET"]),
-        Route("/version", version, methods=["GET"]),
-        Route("/invocations", invocations, methods=["POST"]),
-        Route("/models/{name}/invocations", named_invocations, methods=["POST"]),
+        Route(path, partial(handler, context), methods=[method], name=handler.__name__)
+        for path, handler, method in ROUTES
     ]
