@@ -243,8 +243,8 @@ def test_a_missing_required_double_names_its_row_as_the_server_does(
     tmp_path: Path,
 ) -> None:  # fmt: skip
     """Batch once read these as NaN and predicted; the server answers 400: one rule for both."""
+    from tiffin.serve.mlflow.wire_types import read_as_declared
     from tiffin.serve.scorer import Scorer
-    from tiffin.serve.wire_types import read_as_declared
 
     src = _missing_cases(frame, fmt, tmp_path / f"in.{fmt}")
     out = tmp_path / "out.csv"

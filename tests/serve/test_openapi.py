@@ -34,12 +34,12 @@ from tiffin.errors import NotFoundError
 from tiffin.format.schema import ColSpec, ParamSchema, ParamSpec, Schema, Signature, TensorSpec
 from tiffin.format.types import Array, DataType, Object, Property
 from tiffin.pyfunc.model import PyFuncModel
-from tiffin.serve.docs_examples import mlflow_example, v2_example
-from tiffin.serve.mlflow_codec import decode_csv, decode_json
-from tiffin.serve.openapi import openapi_document
+from tiffin.serve.mlflow.codec import decode_csv, decode_json
+from tiffin.serve.openapi.document import openapi_document
+from tiffin.serve.openapi.examples import mlflow_example, v2_example
 from tiffin.serve.scorer import Scorer
-from tiffin.serve.v2_codec import decode_infer_request
-from tiffin.serve.v2_routes import v2_routes
+from tiffin.serve.v2.codec import decode_infer_request
+from tiffin.serve.v2.routes import v2_routes
 
 TYPED = Signature(
     inputs=Schema(

@@ -21,7 +21,7 @@ from tiffin.serve.errors import (
     http_status,
 )
 from tiffin.serve.limits import read_limited
-from tiffin.serve.mlflow_codec import decode_csv, decoder_for, encode_response
+from tiffin.serve.mlflow.codec import decode_csv, decoder_for, encode_response
 
 
 def test_import_tiffin_and_its_cli_load_no_web_framework() -> None:
@@ -129,7 +129,7 @@ def test_parquet_bodies_read_dictionary_strings_as_their_values() -> None:
 
     import pandas as pd
 
-    from tiffin.serve.mlflow_codec import decode_parquet
+    from tiffin.serve.mlflow.codec import decode_parquet
 
     buffer = io.BytesIO()
     frame = pd.DataFrame({"city": pd.Categorical(["a", "b", "a"]), "n": [1.0, 2.0, 3.0]})

@@ -17,8 +17,8 @@ from tiffin.format.schema import ColSpec, ParamSchema, ParamSpec, Schema, Signat
 from tiffin.format.types import Array, DataType
 from tiffin.pyfunc.enforce_problems import InputSchemaError
 from tiffin.serve.errors import BadRequestError
-from tiffin.serve.v2_codec import decode_infer_request, encode_infer_response
-from tiffin.serve.v2_metadata import model_metadata, server_metadata
+from tiffin.serve.v2.codec import decode_infer_request, encode_infer_response
+from tiffin.serve.v2.metadata import model_metadata, server_metadata
 
 COLUMNS = Signature(
     inputs=Schema(

@@ -18,7 +18,7 @@ from tiffin.errors import NotFoundError
 from tiffin.serve.errors import ModelError, RequestError
 from tiffin.serve.limits import Limits
 from tiffin.serve.scorer import Scorer
-from tiffin.serve.v2_routes import v2_routes
+from tiffin.serve.v2.routes import v2_routes
 
 
 class FakeRuntime:

@@ -47,7 +47,7 @@ def _read_json(path: Path) -> tuple[Any, dict[str, Any] | None]:
     """MLflow's request body (one of its four forms, plus params), read whole."""
     from tiffin.errors import SchemaError
     from tiffin.format.bounded import load_json
-    from tiffin.serve.mlflow_json import parse_payload
+    from tiffin.serve.mlflow.json_forms import parse_payload
 
     try:
         payload = load_json(path.read_bytes(), path.name)
@@ -60,7 +60,7 @@ def _write_whole(result: Any, out: Path | None, fmt: str) -> None:
     """Write a whole-file result; JSON exactly as MLflow encodes it, other formats as a batch."""
     from tiffin.batch.run import write_result
     from tiffin.batch.writers import atomic_file, spooled_stdout
-    from tiffin.serve.mlflow_json import encode_predictions
+    from tiffin.serve.mlflow.json_forms import encode_predictions
 
     if fmt != "json":
         write_result(result, out, fmt)

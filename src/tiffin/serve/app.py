@@ -1,14 +1,15 @@
 """The Starlette app: protocol routes over the served models, plus auth, metrics and errors.
 
-Routes: MLflow's (:mod:`tiffin.serve.mlflow_routes`), the Open Inference V2 protocol
-(:mod:`tiffin.serve.v2_routes`), ``GET /openapi.json`` and ``GET /docs`` generated from the
-signatures, and ``GET /metrics``. Every error is a JSON body ``{"error_code": ..., "message":
-...}``, which under ``/v2`` (any path, routed or not) also has V2's ``error``: 400 for a body
-that cannot be decoded or does not fit the signature, 401 without the bearer token, 404 and 405
-for unknown paths and wrong methods, 413 for a body or row count over the limit (a body refused
-before it is read), 415 for a Content-Type or charset the server does not decode, 500 with an
-``error_id`` when the model's own code raises (the traceback only goes to the log), 503 with
-``Retry-After`` when the queue is full, 504 past the deadline.
+Routes: MLflow's (:mod:`tiffin.serve.mlflow.routes`), the Open Inference V2 protocol
+(:mod:`tiffin.serve.v2.routes`), ``GET /openapi.json`` and ``GET /docs`` generated from the
+signatures (:mod:`tiffin.serve.openapi`), and ``GET /metrics``. Every error is a JSON body
+``{"error_code": ..., "message": ...}`` (:func:`tiffin.serve.errors.error_reply`), which under
+``/v2`` (any path, routed or not) also has V2's ``error``: 400 for a body that cannot be decoded
+or does not fit the signature, 401 without the bearer token, 404 and 405 for unknown paths and
+wrong methods, 413 for a body or row count over the limit (a body refused before it is read),
+415 for a Content-Type or charset the server does not decode, 500 with an ``error_id`` when the
+model's own code raises (the traceback only goes to the log), 503 with ``Retry-After`` when the
+queue is full, 504 past the deadline.
 
 Example:
     >>> served = ServedModels([ModelSlot.load("iris", "./model")], ServeOptions())  # doctest: +SKIP
@@ -19,9 +20,11 @@ from __future__ import annotations
 
 import hmac
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from dataclasses import dataclass, field
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from starlette.applications import Starlette
@@ -34,17 +37,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tiffin.errors import TiffinError
 from tiffin.format.schema import Signature
 from tiffin.serve.errors import (
+    ErrorReply,
     RequestError,
     UnauthorizedError,
-    error_body,
-    http_status,
+    error_reply,
     is_v2_path,
-    unexpected_error_body,
     with_error_key,
 )
 from tiffin.serve.metrics import CONTENT_TYPE
-from tiffin.serve.mlflow_routes import JSON, mlflow_routes
+from tiffin.serve.mlflow.routes import JSON, mlflow_routes
 from tiffin.serve.models import ServedModels
+
+if TYPE_CHECKING:
+    from tiffin.serve.openapi.page import DocsPage
 
 __all__ = ["HeadersError", "MAX_HEADERS", "MAX_HEADER_BYTES", "OPEN_PATHS", "build_app",
            "check_token"]  # fmt: skip
@@ -55,13 +60,9 @@ OPEN_PATHS = frozenset({"/ping", "/health", "/v2/health/live", "/v2/health/ready
 _HTTP_CODES = {404: "ENDPOINT_NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
 
 
-def _json_error(
-    path: str, status: int, body: dict[str, Any], headers: Mapping[str, str] | None = None
-) -> Response:
-    """An error response; under ``/v2`` (routed or not) with the ``error`` key V2 requires."""
-    if is_v2_path(path):
-        body = with_error_key(body)
-    return Response(orjson.dumps(body), status_code=status, media_type=JSON, headers=headers)
+def _reply(reply: ErrorReply) -> Response:
+    body = orjson.dumps(reply.body)
+    return Response(body, status_code=reply.status, media_type=JSON, headers=reply.headers)
 
 
 def _model_label(scope: Scope, served: ServedModels) -> str:
@@ -145,7 +146,7 @@ class _MeteredAndGuarded:
                 self._check_token(scope)
             await self.app(scope, receive, send_and_note)
         except (UnauthorizedError, HeadersError) as e:
-            response = _json_error(scope["path"], e.status_code, error_body(e), e.headers)
+            response = _reply(error_reply(e, v2=is_v2_path(scope["path"])))
             await response(scope, receive, send_and_note)
         finally:
             self.served.metrics.observe_request(
@@ -171,11 +172,11 @@ def _count_error(request: Request, code: str) -> None:
     served.metrics.errors.labels(_model_label(request.scope, served), code).inc()
 
 
-async def _on_tiffin_error(request: Request, exc: Exception) -> Response:
-    body = error_body(exc)
-    _count_error(request, body["error_code"])
-    headers = exc.headers if isinstance(exc, RequestError) else None
-    return _json_error(request.url.path, http_status(exc), body, headers)
+async def _on_error(request: Request, exc: Exception) -> Response:
+    """Tiffin's errors (their status and body) and unexpected ones (500 with an error_id)."""
+    reply = error_reply(exc, v2=is_v2_path(request.url.path))
+    _count_error(request, reply.body["error_code"])
+    return _reply(reply)
 
 
 async def _on_http_error(request: Request, exc: Exception) -> Response:
@@ -183,13 +184,11 @@ async def _on_http_error(request: Request, exc: Exception) -> Response:
     code = _HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
     _count_error(request, code)
     message = f"{request.method} {request.url.path[:100]}: {exc.detail}"
-    body = {"error_code": code, "message": message}
-    return _json_error(request.url.path, exc.status_code, body, exc.headers)
-
-
-async def _on_unexpected(request: Request, exc: Exception) -> Response:
-    _count_error(request, "INTERNAL_ERROR")
-    return _json_error(request.url.path, 500, unexpected_error_body(exc))
+    body: dict[str, Any] = {"error_code": code, "message": message}
+    if is_v2_path(request.url.path):
+        body = with_error_key(body)
+    headers = dict(exc.headers) if exc.headers is not None else None
+    return _reply(ErrorReply(exc.status_code, body, headers))
 
 
 def _described(served: ServedModels) -> dict[str, tuple[str | None, Signature | None]]:
@@ -201,45 +200,66 @@ def _described(served: ServedModels) -> dict[str, tuple[str | None, Signature | 
     }
 
 
+@dataclass
+class _Service:
+    """What ``/metrics``, ``/openapi.json`` and ``/docs`` need, and the document and page last
+    built (rebuilt only when a served version changes)."""
+
+    served: ServedModels
+    bearer_auth: bool
+    base_url: str
+    openapi_cache: dict[Any, bytes] = field(default_factory=dict)
+    docs_cache: dict[Any, DocsPage] = field(default_factory=dict)
+
+
+def _versions(described: dict[str, tuple[str | None, Signature | None]]) -> Any:
+    return tuple((name, version) for name, (version, _) in described.items())
+
+
+async def _metrics(service: _Service, request: Request) -> Response:
+    return Response(service.served.metrics.render(), media_type=CONTENT_TYPE)
+
+
+async def _openapi(service: _Service, request: Request) -> Response:
+    from tiffin.serve.openapi.document import openapi_document
+
+    described = _described(service.served)
+    key = _versions(described)
+    if key not in service.openapi_cache:
+        service.openapi_cache.clear()  # only the versions served now are worth keeping
+        document = openapi_document(described, bearer_auth=service.bearer_auth)
+        service.openapi_cache[key] = orjson.dumps(document)
+    return Response(service.openapi_cache[key], media_type=JSON)
+
+
+async def _docs(service: _Service, request: Request) -> Response:
+    from tiffin.serve.openapi.page import docs_page, read_serving_example
+
+    served = service.served
+    described = _described(served)
+    key = _versions(described)
+    if key not in service.docs_cache:
+        service.docs_cache.clear()
+        examples = {n: read_serving_example(served.scorer(n).model.model_dir) for n in described}
+        page = docs_page(described, examples=examples, base_url=service.base_url)
+        service.docs_cache[key] = page
+    page = service.docs_cache[key]
+    return HTMLResponse(page.html, headers=page.headers)
+
+
+_SERVICE_ROUTES = (
+    ("/metrics", _metrics, "GET"),
+    ("/openapi.json", _openapi, "GET"),
+    ("/docs", _docs, "GET"),
+)
+
+
 def _service_routes(served: ServedModels, *, bearer_auth: bool, base_url: str) -> list[Route]:
     """``/metrics``, and ``/openapi.json`` and ``/docs`` rebuilt only when a version changes."""
-    from tiffin.serve.docs_page import DocsPage, docs_page, read_serving_example
-    from tiffin.serve.openapi import openapi_document
-
-    openapi_cache: dict[Any, bytes] = {}
-    docs_cache: dict[Any, DocsPage] = {}
-
-    def versions(described: dict[str, tuple[str | None, Signature | None]]) -> Any:
-        return tuple((name, version) for name, (version, _) in described.items())
-
-    async def metrics(request: Request) -> Response:
-        return Response(served.metrics.render(), media_type=CONTENT_TYPE)
-
-    async def openapi(request: Request) -> Response:
-        described = _described(served)
-        key = versions(described)
-        if key not in openapi_cache:
-            openapi_cache.clear()  # only the versions served now are worth keeping
-            document = openapi_document(described, bearer_auth=bearer_auth)
-            openapi_cache[key] = orjson.dumps(document)
-        return Response(openapi_cache[key], media_type=JSON)
-
-    async def docs(request: Request) -> Response:
-        described = _described(served)
-        key = versions(described)
-        if key not in docs_cache:
-            docs_cache.clear()
-            examples = {
-                n: read_serving_example(served.scorer(n).model.model_dir) for n in described
-            }
-            docs_cache[key] = docs_page(described, examples=examples, base_url=base_url)
-        page = docs_cache[key]
-        return HTMLResponse(page.html, headers=page.headers)
-
+    service = _Service(served, bearer_auth, base_url)
     return [
-        Route("/metrics", metrics, methods=["GET"]),
-        Route("/openapi.json", openapi, methods=["GET"]),
-        Route("/docs", docs, methods=["GET"]),
+        Route(path, partial(handler, service), methods=[method], name=handler.__name__[1:])
+        for path, handler, method in _SERVICE_ROUTES
     ]
 
 
@@ -303,7 +323,7 @@ def build_app(
             await served.stop()
 
     limits = served.options.limits
-    from tiffin.serve.v2_routes import v2_routes
+    from tiffin.serve.v2.routes import v2_routes
 
     routes = [
         *mlflow_routes(served, limits),
@@ -313,9 +333,9 @@ def build_app(
     app = Starlette(
         routes=routes,
         exception_handlers={
-            TiffinError: _on_tiffin_error,
+            TiffinError: _on_error,
             HTTPException: _on_http_error,
-            Exception: _on_unexpected,
+            Exception: _on_error,
         },
         lifespan=lifespan,
     )

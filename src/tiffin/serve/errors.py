@@ -1,9 +1,10 @@
 """Errors the scoring server raises itself, and the one place tiffin errors become HTTP statuses.
 
 The scorer and the codecs raise exceptions, never responses, so they stay free of any web
-framework; :func:`http_status` and :func:`error_body` turn an exception into the status and the
-``{"error_code": ..., "message": ...}`` body MLflow's clients read; on ``/v2`` paths the body
-also carries V2's ``error`` key (:func:`with_error_key`), routed path or not. Client faults are
+framework; :func:`error_reply` turns an exception into the status (:func:`http_status`), the
+``{"error_code": ..., "message": ...}`` body MLflow's clients read (:func:`error_body`) and the
+headers, for the app's handlers and the V2 routes alike; on ``/v2`` paths the body also carries
+V2's ``error`` key (:func:`with_error_key`), routed path or not. Client faults are
 4xx and name the field; anything the model itself raised is a 500 that carries an ``error_id``
 (the traceback goes to the server log under that id, never into the body).
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
+from typing import Any, NamedTuple
 
 from tiffin.errors import (
     AlreadyExistsError,
@@ -34,8 +35,10 @@ from tiffin.errors import (
 __all__ = [
     "BadRequestError",
     "DeadlineExceededError",
+    "ErrorReply",
     "MAX_MESSAGE_CHARS",
     "ModelError",
+    "NotReadyError",
     "OverloadedError",
     "PayloadTooLargeError",
     "RequestError",
@@ -43,6 +46,7 @@ __all__ = [
     "UnauthorizedError",
     "UnsupportedMediaTypeError",
     "error_body",
+    "error_reply",
     "http_status",
     "is_v2_path",
     "unexpected_error_body",
@@ -121,6 +125,13 @@ class DeadlineExceededError(RequestError):
 
     error_code = "DEADLINE_EXCEEDED"
     status_code = 504
+
+
+class NotReadyError(RequestError):
+    """The server or a model cannot take requests yet (loading) or any more (draining)."""
+
+    error_code = "TEMPORARILY_UNAVAILABLE"
+    status_code = 503
 
 
 class ModelError(TiffinError):
@@ -224,3 +235,35 @@ def with_error_key(body: dict[str, Any]) -> dict[str, Any]:
         'no'
     """
     return {"error": body["message"], **body}
+
+
+class ErrorReply(NamedTuple):
+    """An error as HTTP: the status, the JSON body and the headers the error asks for."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] | None
+
+
+def error_reply(error: BaseException, *, v2: bool = False) -> ErrorReply:
+    """The one mapping of an exception to its HTTP answer, for both protocols.
+
+    A tiffin error gets :func:`http_status` and :func:`error_body`, with its ``headers``
+    (``Retry-After`` on overload, ``Connection: close`` past a size limit); anything else is
+    logged under a fresh ``error_id`` and answered 500 naming only the id
+    (:func:`unexpected_error_body`). With ``v2`` (a path under ``/v2``) the body also carries
+    V2's ``error`` key (:func:`with_error_key`).
+
+    Example:
+        >>> error_reply(NotReadyError("draining"), v2=True)
+        ErrorReply(status=503, body={'error': 'draining', 'error_code': \
+'TEMPORARILY_UNAVAILABLE', 'message': 'draining'}, headers=None)
+        >>> error_reply(OverloadedError("queue full")).headers
+        {'Retry-After': '1'}
+    """
+    if isinstance(error, TiffinError):
+        status, body = http_status(error), error_body(error)
+    else:
+        status, body = 500, unexpected_error_body(error)
+    headers = error.headers if isinstance(error, RequestError) else None
+    return ErrorReply(status, with_error_key(body) if v2 else body, headers)

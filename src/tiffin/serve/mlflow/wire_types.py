@@ -46,7 +46,7 @@ from tiffin.pyfunc.enforce_frames import column_plan
 from tiffin.pyfunc.enforce_inputs import to_frame
 from tiffin.pyfunc.enforce_problems import InputSchemaError, Problem, held_at
 from tiffin.pyfunc.wire_nulls import null_problem, required_floats
-from tiffin.serve.mlflow_json import FROM_NUMBERS
+from tiffin.serve.mlflow.json_forms import FROM_NUMBERS
 
 __all__ = ["read_as_declared"]
 

@@ -28,12 +28,10 @@ import orjson
 from tiffin.format.schema import Signature
 from tiffin.pyfunc.enforce_problems import InputSchemaError, Problem
 from tiffin.pyfunc.enforce_values import is_missing
-from tiffin.serve.v2_datatypes import BYTES, datatype_of
+from tiffin.serve.tensors import BYTES, DEFAULT_OUTPUT
+from tiffin.serve.v2.datatypes import datatype_of
 
-__all__ = ["DEFAULT_OUTPUT", "encode_infer_response", "output_arrays"]
-
-DEFAULT_OUTPUT = "predict"
-"""The name of an output the signature does not name (MLServer's choice too)."""
+__all__ = ["encode_infer_response", "output_arrays"]
 
 
 def encode_infer_response(

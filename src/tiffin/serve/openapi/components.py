@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tiffin.serve.v2_datatypes import DATATYPES
+from tiffin.serve.tensors import DATATYPES
 
 __all__ = ["ERROR_DESCRIPTIONS", "components", "error_responses"]
 

@@ -13,13 +13,13 @@ becomes depends on the model's signature:
   DataFrame, and anything else a dict of arrays.
 
 Every input is checked before the model sees it: datatype against the signature type (see
-:mod:`tiffin.serve.v2_datatypes`), values against the datatype, ``len(data)`` against the product
+:mod:`tiffin.serve.v2.datatypes`), values against the datatype, ``len(data)`` against the product
 of ``shape``, unknown, duplicate and missing names. All problems are reported at once in one
 :class:`~tiffin.pyfunc.enforce_problems.InputSchemaError` (HTTP 400), each naming its input and
 never showing more than a few dozen characters of the client's data; a body that is not a V2
 request at all is a :class:`~tiffin.serve.errors.BadRequestError`. The request's ``parameters``
 become the model's params, except the protocol's own (Triton's and MLServer's, listed once in
-:mod:`tiffin.serve.v2_parameters`), which never reach the model; per-input and per-output
+:mod:`tiffin.serve.v2.parameters`), which never reach the model; per-input and per-output
 parameters that need an extension tiffin lacks (binary data, shared memory, classification)
 are a 400 naming it.
 
@@ -44,20 +44,13 @@ from tiffin.format.types import DataType
 from tiffin.pyfunc.enforce_problems import InputSchemaError, Problem, show
 from tiffin.serve.errors import BadRequestError
 from tiffin.serve.limits import load_json
-from tiffin.serve.v2_datatypes import (
-    DecodeProblem,
-    column_datatypes,
-    decode_base64,
-    flatten,
-    tensor_datatypes,
-    to_array,
-)
-from tiffin.serve.v2_encode import encode_infer_response
-from tiffin.serve.v2_parameters import check_input_parameters, check_output_parameters, model_params
+from tiffin.serve.tensors import MAX_ID_CHARS, column_datatypes, tensor_datatypes
+from tiffin.serve.v2.datatypes import DecodeProblem, decode_base64, flatten, to_array
+from tiffin.serve.v2.encode import encode_infer_response
+from tiffin.serve.v2.parameters import check_input_parameters, check_output_parameters, model_params
 
 __all__ = ["InferRequest", "decode_infer_request", "encode_infer_response"]
 
-MAX_ID_CHARS = 256
 _REQUEST_KEYS = frozenset({"id", "parameters", "inputs", "outputs"})
 _INPUT_KEYS = frozenset({"name", "shape", "datatype", "data", "parameters"})
 

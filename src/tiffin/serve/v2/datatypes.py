@@ -11,8 +11,6 @@ checked once more by enforcement when they reach the model.
 Example:
     >>> to_array([1, 2, 3], "INT32", "x").dtype
     dtype('int32')
-    >>> column_datatypes(DataType.double)[0]
-    'FP64'
 """
 
 from __future__ import annotations
@@ -23,50 +21,12 @@ from typing import Any
 import numpy as np
 
 from tiffin.format.base64_text import Base64Error, decode_base64_values
-from tiffin.format.types import DataType, ValueType
 from tiffin.pyfunc.enforce_problems import Problem, show
+from tiffin.serve.tensors import BYTES, DATATYPES
 
-__all__ = [
-    "BYTES",
-    "DATATYPES",
-    "DecodeProblem",
-    "column_datatypes",
-    "datatype_of",
-    "decode_base64",
-    "flatten",
-    "tensor_datatypes",
-    "to_array",
-]
+__all__ = ["DecodeProblem", "datatype_of", "decode_base64", "flatten", "to_array"]
 
-BYTES = "BYTES"
-DATATYPES: dict[str, str] = {
-    "BOOL": "bool",
-    "UINT8": "uint8",
-    "UINT16": "uint16",
-    "UINT32": "uint32",
-    "UINT64": "uint64",
-    "INT8": "int8",
-    "INT16": "int16",
-    "INT32": "int32",
-    "INT64": "int64",
-    "FP16": "float16",
-    "FP32": "float32",
-    "FP64": "float64",
-    BYTES: "object",
-}
-"""V2 datatype -> the numpy dtype its data is decoded into (``BF16`` has no numpy dtype)."""
 
-_INTS = ("INT64", "INT32", "INT16", "INT8", "UINT64", "UINT32", "UINT16", "UINT8")
-_COLUMN: dict[DataType, tuple[str, ...]] = {
-    DataType.boolean: ("BOOL",),
-    DataType.integer: ("INT32", *_INTS),
-    DataType.long: _INTS,
-    DataType.float: ("FP32", "FP16", *_INTS),
-    DataType.double: ("FP64", "FP32", "FP16", *_INTS),
-    DataType.string: (BYTES,),
-    DataType.binary: (BYTES,),
-    DataType.datetime: (BYTES,),
-}
 _MANTISSA = {"FP16": 11, "FP32": 24, "FP64": 53}
 
 
@@ -80,51 +40,6 @@ class DecodeProblem(Exception):
 
 def _fail(field: str, expected: str, received: str, detail: str = "") -> DecodeProblem:
     return DecodeProblem(Problem(field, expected, received, detail, kind="input"))
-
-
-def column_datatypes(value_type: ValueType) -> tuple[str, ...]:
-    """The V2 datatypes a column of ``value_type`` takes, the canonical one first.
-
-    Integers are accepted for ``float``/``double`` columns and any integer width for ``long``
-    and ``integer`` columns; enforcement then refuses values that would change (beyond 2**53
-    in a double, out of range for int32). Array, object, map and any columns take ``BYTES``
-    whose data holds one JSON value (the cell) per row.
-
-    Example:
-        >>> column_datatypes(DataType.boolean)
-        ('BOOL',)
-    """
-    if isinstance(value_type, DataType):
-        names = _COLUMN[value_type]
-        return tuple(dict.fromkeys(names))
-    return (BYTES,)
-
-
-def tensor_datatypes(dtype: str) -> tuple[str, ...]:
-    """The V2 datatypes a tensor spec of numpy ``dtype`` takes, the canonical one first.
-
-    Tensor enforcement keeps the dtype of typed data and only widens within a kind (``INT32``
-    data for an ``int64`` tensor, ``UINT8`` for ``int16``, ``FP32`` for ``float64``), so the
-    same is accepted here; strings (``str``, ``object``) and ``bytes`` take ``BYTES``.
-
-    Example:
-        >>> tensor_datatypes("float64")
-        ('FP64', 'FP32', 'FP16')
-    """
-    if dtype in ("str", "bytes", "object"):
-        return (BYTES,)
-    target = np.dtype(dtype)
-    exact = [v2 for v2, np_name in DATATYPES.items() if v2 != BYTES and np_name == target.name]
-    widen = []
-    for v2, np_name in DATATYPES.items():
-        src = np.dtype(np_name)
-        if v2 == BYTES or src == target or src.itemsize >= target.itemsize:
-            continue
-        same_kind = src.kind == target.kind or (src.kind == "u" and target.kind == "i")
-        if same_kind and src.kind in "iuf":
-            widen.append(v2)
-    widen.sort(key=lambda v2: -np.dtype(DATATYPES[v2]).itemsize)
-    return tuple(exact + widen)
 
 
 def flatten(data: list[Any], field: str) -> list[Any]:
@@ -157,7 +72,7 @@ def to_array(flat: list[Any], datatype: str, field: str) -> Any:
         >>> to_array([1.5], "INT64", "x")
         Traceback (most recent call last):
         ...
-        tiffin.serve.v2_datatypes.DecodeProblem: input 'x': expected INT64 data, received \
+        tiffin.serve.v2.datatypes.DecodeProblem: input 'x': expected INT64 data, received \
 float (integers only; e.g. 1.5)
         >>> to_array([2.0], "INT64", "x").tolist()  # JSON's 2.0 is the integer 2
         [2]

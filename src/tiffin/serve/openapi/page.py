@@ -33,8 +33,8 @@ from tiffin.format.bounded import load_json
 from tiffin.format.example import SERVING_EXAMPLE_FILE
 from tiffin.format.schema import ColSpec, Schema, Signature, TensorSpec
 from tiffin.format.types import type_repr
-from tiffin.serve.docs_examples import mlflow_example, v2_example
-from tiffin.serve.openapi import ModelInfo, invocations_path
+from tiffin.serve.openapi.document import ModelInfo, invocations_path
+from tiffin.serve.openapi.examples import mlflow_example, v2_example
 
 __all__ = ["DocsPage", "HEADERS", "MAX_EXAMPLE_BYTES", "docs_page", "read_serving_example"]
 

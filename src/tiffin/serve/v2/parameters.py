@@ -28,13 +28,12 @@ from typing import Any
 
 from tiffin.pyfunc.enforce_problems import show
 from tiffin.serve.errors import BadRequestError
+from tiffin.serve.tensors import RESERVED_PARAMETERS, RESERVED_PREFIX
 
 __all__ = [
     "BINARY_HEADER",
     "INPUT_PARAMETERS",
     "OUTPUT_PARAMETERS",
-    "RESERVED_PARAMETERS",
-    "RESERVED_PREFIX",
     "check_input_parameters",
     "check_output_parameters",
     "is_reserved",
@@ -42,23 +41,6 @@ __all__ = [
     "refuse_binary_body",
 ]
 
-RESERVED_PARAMETERS = frozenset(
-    {
-        "binary_data_output",  # Triton binary extension: answer outputs in binary
-        "content_type",  # MLServer: how to decode the request
-        "headers",  # MLServer and Triton: HTTP headers forwarded as parameters
-        "priority",  # Triton scheduling
-        "sequence_end",
-        "sequence_id",
-        "sequence_start",
-        "timeout",  # Triton: queue timeout in microseconds
-    }
-)
-"""Request-level ``parameters`` of the protocol and its extensions (tritonclient's list, plus
-MLServer's ``content_type``); together with :data:`RESERVED_PREFIX`, never the model's params."""
-
-RESERVED_PREFIX = "triton_"
-"""Triton reserves every request parameter starting with this."""
 
 INPUT_PARAMETERS = frozenset(
     {

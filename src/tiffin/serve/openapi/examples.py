@@ -17,8 +17,7 @@ from typing import Any
 
 from tiffin.format.schema import ColSpec, Schema, Signature, TensorSpec
 from tiffin.format.types import AnyType, Array, DataType, Map, Object, SparkMLVector, ValueType
-from tiffin.serve.v2_datatypes import column_datatypes, tensor_datatypes
-from tiffin.serve.v2_metadata import UNNAMED_INPUT
+from tiffin.serve.tensors import UNNAMED_INPUT, column_datatypes, tensor_datatypes
 
 __all__ = ["example_value", "mlflow_example", "tensor_example", "v2_example"]
 

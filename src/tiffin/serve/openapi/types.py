@@ -30,7 +30,7 @@ from tiffin.format.types import (
     ValueType,
     type_repr,
 )
-from tiffin.serve.v2_datatypes import BYTES, DATATYPES
+from tiffin.serve.tensors import BYTES, DATATYPES
 
 __all__ = [
     "BASE64",

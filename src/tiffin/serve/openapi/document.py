@@ -4,7 +4,7 @@ Every request body is the model's own: column names and types, optional columns 
 required), tensor shapes (nested arrays with fixed lengths), params with their types and
 defaults, for MLflow's ``/invocations`` (JSON and CSV) and for the V2 ``infer`` route. A client
 generator gets typed models, and a property-based tester (schemathesis) generates requests that
-must all predict: see :mod:`tiffin.serve.openapi_bodies` for where the schemas are a safe
+must all predict: see :mod:`tiffin.serve.openapi.bodies` for where the schemas are a safe
 subset of what is accepted. Error responses share one schema, ``{"error_code", "message"}``
 (plus ``error`` on V2 routes).
 
@@ -29,9 +29,9 @@ from urllib.parse import quote
 
 from tiffin.format.schema import ColSpec, Schema, Signature, TensorSpec
 from tiffin.format.types import type_repr
-from tiffin.serve.openapi_bodies import csv_schema, mlflow_request_schema, v2_request_schema
-from tiffin.serve.openapi_components import components, error_responses
-from tiffin.serve.v2_metadata import metadata_tensors
+from tiffin.serve.openapi.bodies import csv_schema, mlflow_request_schema, v2_request_schema
+from tiffin.serve.openapi.components import components, error_responses
+from tiffin.serve.tensors import metadata_tensors
 
 __all__ = ["ModelInfo", "invocations_path", "openapi_document"]
 

@@ -15,9 +15,9 @@ import pytest
 
 import tiffin.pyfunc
 from tiffin.format.schema import ColSpec, ParamSchema, ParamSpec, Schema, Signature, TensorSpec
-from tiffin.serve.docs_page import MAX_EXAMPLE_BYTES, docs_page, read_serving_example
-from tiffin.serve.mlflow_codec import decode_json
-from tiffin.serve.v2_codec import decode_infer_request
+from tiffin.serve.mlflow.codec import decode_json
+from tiffin.serve.openapi.page import MAX_EXAMPLE_BYTES, docs_page, read_serving_example
+from tiffin.serve.v2.codec import decode_infer_request
 
 HOSTILE = '<script>alert("x")</script>'
 SIGNATURE = Signature(

@@ -5,7 +5,7 @@ A model's metadata lists its inputs and outputs as V2 tensors (name, datatype, s
 knowing MLflow's schema format. Each tensor's ``parameters`` keep what V2 cannot say: the
 MLflow type (``long``, ``array<double>``) and whether a column is required. The model's
 ``parameters.params`` lists its inference params (name, type, default, shape) as MLflow writes
-them. Inputs are named as :mod:`tiffin.serve.v2_codec` expects them: one tensor per column, one
+them. Inputs are named as :mod:`tiffin.serve.v2.codec` expects them: one tensor per column, one
 ``[-1, k]`` tensor named ``input-0`` for unnamed columns, the tensor specs as they are.
 
 Example:
@@ -20,15 +20,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tiffin.format.schema import ColSpec, Schema, Signature, TensorSpec
-from tiffin.format.types import type_repr
-from tiffin.serve.v2_datatypes import column_datatypes, tensor_datatypes
-from tiffin.serve.v2_encode import DEFAULT_OUTPUT
+from tiffin.format.schema import Signature
+from tiffin.serve.tensors import metadata_tensors
 
-__all__ = ["UNNAMED_INPUT", "metadata_tensors", "model_metadata", "server_metadata"]
-
-UNNAMED_INPUT = "input-0"
-"""The name metadata gives an unnamed input (the codec accepts any name for it)."""
+__all__ = ["model_metadata", "server_metadata"]
 
 
 def server_metadata() -> dict[str, Any]:
@@ -69,39 +64,3 @@ def model_metadata(
     if signature is not None and signature.params is not None:
         meta["parameters"] = {"params": signature.params.to_list()}
     return meta
-
-
-def metadata_tensors(schema: Schema | None, *, outputs: bool) -> list[dict[str, Any]]:
-    """V2 metadata tensors for an input or output schema (``[]`` when it is unknown).
-
-    Example:
-        >>> metadata_tensors(Schema([TensorSpec("float32", (-1, 4))]), outputs=False)
-        [{'name': 'input-0', 'datatype': 'FP32', 'shape': [-1, 4]}]
-    """
-    if schema is None:
-        return []
-    unnamed = DEFAULT_OUTPUT if outputs else UNNAMED_INPUT
-    if schema.is_tensor:
-        return [_tensor(s, unnamed) for s in schema.specs if isinstance(s, TensorSpec)]
-    specs = [s for s in schema.specs if isinstance(s, ColSpec)]
-    if schema.has_names:
-        return [_column(s) for s in specs]
-    types = [type_repr(s.type) for s in specs]
-    shape = [-1] if len(specs) == 1 else [-1, len(specs)]
-    datatype = column_datatypes(specs[0].type)[0]
-    parameters = {"mlflow_type": types[0] if len(set(types)) == 1 else types, "required": True}
-    return [{"name": unnamed, "datatype": datatype, "shape": shape, "parameters": parameters}]
-
-
-def _column(spec: ColSpec) -> dict[str, Any]:
-    return {
-        "name": str(spec.name),
-        "datatype": column_datatypes(spec.type)[0],
-        "shape": [-1],
-        "parameters": {"mlflow_type": type_repr(spec.type), "required": spec.required},
-    }
-
-
-def _tensor(spec: TensorSpec, unnamed: str) -> dict[str, Any]:
-    name = str(spec.name) if spec.name is not None else unnamed
-    return {"name": name, "datatype": tensor_datatypes(spec.dtype)[0], "shape": list(spec.shape)}

@@ -22,16 +22,20 @@ from typing import Any
 
 from tiffin.format.schema import ColSpec, Schema, Signature, TensorSpec
 from tiffin.format.types import DataType, type_repr
-from tiffin.serve.openapi_types import (
+from tiffin.serve.openapi.types import (
     NAIVE_DATETIME,
     column_schema,
     datatype_item_schema,
     params_schema,
     tensor_schema,
 )
-from tiffin.serve.v2_codec import MAX_ID_CHARS
-from tiffin.serve.v2_datatypes import column_datatypes, tensor_datatypes
-from tiffin.serve.v2_parameters import RESERVED_PARAMETERS, RESERVED_PREFIX
+from tiffin.serve.tensors import (
+    MAX_ID_CHARS,
+    RESERVED_PARAMETERS,
+    RESERVED_PREFIX,
+    column_datatypes,
+    tensor_datatypes,
+)
 
 __all__ = ["csv_schema", "mlflow_request_schema", "v2_request_schema"]
 

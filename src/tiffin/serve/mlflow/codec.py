@@ -2,7 +2,7 @@
 
 Three body formats, as ``mlflow models serve`` takes them: JSON (exactly one of
 ``dataframe_split``, ``dataframe_records``, ``instances``, ``inputs``, plus optional ``params``,
-decoded by :func:`tiffin.serve.mlflow_json.parse_payload`), CSV, and Parquet. Unlike MLflow,
+decoded by :func:`tiffin.serve.mlflow.json_forms.parse_payload`), CSV, and Parquet. Unlike MLflow,
 CSV and Parquet columns are not ``astype``-cast to the schema here: the strict enforcement in
 :meth:`PyFuncModel.predict` decides, the same way as in-process. The answer is
 ``{"predictions": ...}`` serialized by orjson, numpy arrays without a detour through lists.
@@ -26,7 +26,7 @@ from typing import Any
 
 from tiffin.serve.errors import BadRequestError, TooManyRowsError, UnsupportedMediaTypeError
 from tiffin.serve.limits import load_json
-from tiffin.serve.mlflow_json import encode_predictions, parse_payload
+from tiffin.serve.mlflow.json_forms import encode_predictions, parse_payload
 
 __all__ = ["CONTENT_TYPES", "Decoder", "decode_csv", "decode_json", "decode_parquet",
            "decoder_for", "encode_response", "is_parquet"]  # fmt: skip

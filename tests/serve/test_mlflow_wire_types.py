@@ -8,7 +8,7 @@ import pytest
 
 from tiffin.format.schema import ColSpec, Schema
 from tiffin.pyfunc.enforce_problems import InputSchemaError
-from tiffin.serve.wire_types import read_as_declared
+from tiffin.serve.mlflow.wire_types import read_as_declared
 
 SCHEMA = Schema(
     [

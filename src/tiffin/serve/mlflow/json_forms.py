@@ -69,7 +69,7 @@ def _frame_split(value: Any) -> Any:
 FROM_NUMBERS = "tiffin.from_json_numbers"
 """``DataFrame.attrs`` key set on frames built from rows of only floats ("f") or only
 integers ("i") and no NaN (a bare ``NaN`` token): such a frame has no null, which lets
-:mod:`tiffin.serve.wire_types` skip looking for one."""
+:mod:`tiffin.serve.mlflow.wire_types` skip looking for one."""
 
 
 def _numeric_block(rows: list[Any]) -> Any:
