@@ -4,7 +4,7 @@ JSON has no NaN and CSV has no null, so a NaN in a float column decoded from the
 a missing value: a JSON ``null``, a record without the key, an empty CSV cell. In a *required*
 ``float``/``double`` column that is refused, naming the column and the rows, before the model
 sees it (in-process, a NaN the caller put in a frame is the caller's and passes, as in MLflow).
-The server applies the rule to JSON and CSV bodies (:mod:`tiffin.serve.wire_types`), batch
+The server applies the rule to JSON and CSV bodies (:mod:`tiffin.serve.mlflow.wire_types`), batch
 prediction to CSV and JSON Lines pieces (:mod:`tiffin.batch.run`), so ``tiffin models predict``
 and ``/invocations`` give the same answer for the same rows. Other required columns with
 missing values are refused by enforcement itself, alike everywhere.
