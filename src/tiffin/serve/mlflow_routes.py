@@ -56,7 +56,7 @@ def mlflow_routes(runtime: Runtime, limits: Limits) -> list[Route]:
         names = runtime.names()
         if len(names) == 1:
             return PlainTextResponse(runtime.scorer(names[0]).version())
-        from tiffin import __version__
+        from tiffin._version import __version__
 
         return PlainTextResponse(__version__)
 
