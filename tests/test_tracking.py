@@ -162,3 +162,36 @@ def test_log_model_without_signature_or_example_warns_once_naming_the_fix(
         "schema (empty V2 metadata and /docs, columns not checked); pass "
         "input_example=X.head(3) (its signature is inferred) or signature="
     )
+
+
+def test_client_spells_out_every_store_method_with_its_signature() -> None:
+    import inspect
+
+    from tiffin.store import RegistryStore, TrackingStore
+    from tiffin.tracking import Client
+
+    assert "__getattr__" not in vars(Client)  # nothing is forwarded out of sight
+    for store in (RegistryStore, TrackingStore):
+        for name, method in inspect.getmembers(store, inspect.isfunction):
+            if not name.startswith("_"):
+                assert inspect.signature(getattr(Client, name)) == inspect.signature(method), name
+    with pytest.raises(AttributeError):
+        tiffin.Client().engine  # noqa: B018  # store attributes are reached as client.registry.*
+
+
+def test_client_methods_reach_the_registry_and_the_tracking_store() -> None:
+    client = tiffin.Client()
+    experiment_id = client.create_experiment("client-api")
+    run = client.create_run(experiment_id, run_name="r")
+    client.log_batch(run.info.run_id, params={"C": 1}, tags={"team": "ml"})
+    client.log_metric(run.info.run_id, "loss", 0.5, step=1)
+    assert client.get_run(run.info.run_id).data.params == {"C": "1"}
+    assert [m.value for m in client.get_metric_history(run.info.run_id, "loss")] == [0.5]
+    assert [r.info.run_id for r in client.search_runs([experiment_id])] == [run.info.run_id]
+    client.create_registered_model("client-api", description="d")
+    client.set_registered_model_tag("client-api", "team", "ml")
+    assert client.get_registered_model("client-api").tags == {"team": "ml"}
+    assert [m.name for m in client.search_registered_models("client%")] == ["client-api"]
+    client.delete_registered_model("client-api")
+    with pytest.raises(NotFoundError):
+        client.get_registered_model("client-api")

@@ -14,6 +14,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from tiffin._version import __version__
+
 __all__ = [
     "Client",
     "__version__",
@@ -42,8 +44,6 @@ __all__ = [
 ]
 
 _TRACKING = frozenset(__all__) - {"__version__", "evaluate", "infer_signature", "pyfunc", "sklearn"}
-
-__version__ = "0.1.0"
 
 _SUBMODULES = {"pyfunc": "tiffin.pyfunc", "sklearn": "tiffin.sklearn"}
 

@@ -21,6 +21,7 @@ __all__ = [
     "ConflictError",
     "FormatError",
     "IntegrityError",
+    "InvalidValueError",
     "MissingDependencyError",
     "NotFoundError",
     "SchemaError",
@@ -81,6 +82,22 @@ class UnsupportedSafeSerializationError(FormatError):
         >>> issubclass(UnsupportedSafeSerializationError, FormatError)
         True
     """
+
+
+class InvalidValueError(TiffinError, ValueError):
+    """An argument or option is not one tiffin accepts (a limit out of range, a malformed name).
+
+    The message names the value received and what is accepted. It is the caller's mistake in
+    how tiffin was called, not in the data (:class:`SchemaError`) or the model files
+    (:class:`FormatError`).
+
+    Example:
+        >>> raise InvalidValueError("chunk_rows must be at least 1, got 0")
+        Traceback (most recent call last):
+        tiffin.errors.InvalidValueError: chunk_rows must be at least 1, got 0
+    """
+
+    error_code = "INVALID_PARAMETER_VALUE"
 
 
 class IntegrityError(TiffinError):

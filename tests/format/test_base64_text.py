@@ -6,6 +6,7 @@ import base64
 
 import pytest
 
+from tiffin.errors import SchemaError
 from tiffin.format.base64_text import Base64Error, decode_base64, decode_base64_values
 
 
@@ -17,8 +18,9 @@ def test_mlflows_encodebytes_text_with_line_breaks_decodes() -> None:
 
 @pytest.mark.parametrize("text", ["hello!", "aGk", "aGk=x", "a b=", "aGk=\t"])
 def test_anything_but_base64_and_line_breaks_is_refused(text: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(SchemaError, match="is not base64 text") as caught:
         decode_base64(text)
+    assert repr(text) in str(caught.value)
 
 
 def test_values_keep_missing_and_bytes_and_name_the_first_bad_one() -> None:

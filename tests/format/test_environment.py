@@ -112,6 +112,11 @@ def test_pip_requirements_replace_everything_in_given_order() -> None:
         resolve_requirements([], pip_requirements=["a"], extra_pip_requirements=["b"])
 
 
+def test_a_single_string_is_refused_showing_it() -> None:
+    with pytest.raises(FormatError, match="single string 'scikit-learn'"):
+        resolve_requirements([], pip_requirements="scikit-learn")  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize(
     "conflict", [["numpy==1.0", "numpy==2.0"], ["numpy==1.0", "numpy<1"], ["a===1", "a==2"]]
 )

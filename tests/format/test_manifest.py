@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tiffin.errors import IntegrityError
+from tiffin.errors import FormatError, IntegrityError
 from tiffin.format.manifest import MANIFEST_FILE, verify_manifest, write_manifest
 
 
@@ -54,3 +54,24 @@ def test_a_symlink_is_refused_even_without_a_manifest(model_dir: Path) -> None:
 def test_a_different_recorded_digest_is_refused(model_dir: Path) -> None:
     with pytest.raises(IntegrityError, match="differs from the recorded"):
         verify_manifest(model_dir, expected_digest="0" * 64)
+
+
+def test_an_unknown_algorithm_names_the_file_and_the_one_expected(model_dir: Path) -> None:
+    (model_dir / MANIFEST_FILE).write_text('{"algorithm": "md5", "files": {}}')
+    with pytest.raises(FormatError) as caught:
+        verify_manifest(model_dir)
+    message = str(caught.value)
+    assert str(model_dir / MANIFEST_FILE) in message
+    assert "'md5'" in message and "expected 'sha256'" in message
+
+
+@pytest.mark.parametrize(
+    "body", ['["a"]', '{"algorithm": "sha256"}', '{"algorithm": "sha256", "files": []}']
+)
+def test_a_manifest_of_the_wrong_shape_is_a_format_error_naming_the_file(
+    model_dir: Path, body: str
+) -> None:
+    (model_dir / MANIFEST_FILE).write_text(body)
+    with pytest.raises(FormatError, match="unreadable manifest") as caught:
+        verify_manifest(model_dir)
+    assert str(model_dir / MANIFEST_FILE) in str(caught.value)

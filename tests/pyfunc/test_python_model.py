@@ -12,7 +12,13 @@ import pandas as pd
 import pytest
 
 import tiffin.pyfunc
-from tiffin.errors import AlreadyExistsError, SchemaError, UntrustedModelError
+from tiffin.errors import (
+    AlreadyExistsError,
+    InvalidValueError,
+    SchemaError,
+    UntrustedModelError,
+)
+from tiffin.format.mlmodel import MLModel
 from tiffin.format.schema import ColSpec, ParamSchema, ParamSpec, Schema, Signature
 
 
@@ -57,6 +63,19 @@ def test_round_trip_needs_trust_and_then_predicts_with_params(saved: Path) -> No
     assert isinstance(model.unwrap_python_model(), Scale)
     with pytest.raises(SchemaError, match="nope.*not in the signature"):
         model.predict(df, params={"nope": 1})
+
+
+class _Framework:
+    def predict(self, model_input: Any) -> Any:
+        return model_input
+
+
+def test_unwrapping_a_model_that_is_no_python_model_names_its_flavors(tmp_path: Path) -> None:
+    mlmodel = MLModel.new()
+    mlmodel.add_flavor("python_function", loader_module="tiffin.sklearn", model_path="m.skops")
+    model = tiffin.pyfunc.PyFuncModel(mlmodel, _Framework(), tmp_path)
+    with pytest.raises(InvalidValueError, match=r"\['python_function'\].*_Framework"):
+        model.unwrap_python_model()
 
 
 def test_mlflow_loads_our_python_model(saved: Path) -> None:

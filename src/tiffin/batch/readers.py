@@ -107,4 +107,4 @@ def open_source(path: Path, fmt: str, chunk_rows: int, inputs: Schema | None) ->
         return ParquetSource(path, chunk_rows)
     if fmt in ("csv", "jsonl"):
         return open_text(path, fmt, chunk_rows, signature_types(inputs))
-    raise ValueError(f"{fmt!r} is not a streamed format (csv, jsonl, parquet)")
+    raise SchemaError(f"{fmt!r} is not a streamed format (csv, jsonl, parquet)")

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tiffin.batch.failures import Failure, explain
-from tiffin.errors import SchemaError
+from tiffin.errors import InvalidValueError, SchemaError
 from tiffin.plugins import import_optional
 from tiffin.pyfunc.wire_nulls import refuse_wire_nulls
 
@@ -204,7 +204,7 @@ def predict_file(
         raise SchemaError(f"{fmt} input is read whole, not streamed; use csv, jsonl or parquet")
     out_fmt = choose_output(output_path, output_format)
     if chunk_rows < 1:
-        raise ValueError(f"chunk_rows must be at least 1, got {chunk_rows}")
+        raise InvalidValueError(f"chunk_rows must be at least 1, got {chunk_rows}")
     n_workers = max(1, workers or default_workers())
     job = _Job(model, params, keep_columns, input_path.name, from_text=fmt != "parquet")
     source = open_source(input_path, fmt, chunk_rows, job.inputs)

@@ -16,7 +16,7 @@ from typing import NoReturn
 
 import click
 
-from tiffin import __version__
+from tiffin._version import __version__
 from tiffin.cli.db import db
 from tiffin.cli.evaluate import evaluate_command
 from tiffin.cli.models import models

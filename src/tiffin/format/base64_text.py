@@ -25,6 +25,8 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from tiffin.errors import SchemaError
+
 __all__ = ["Base64Error", "decode_base64", "decode_base64_values"]
 
 _LINE_BREAKS = str.maketrans("", "", "\r\n")
@@ -52,7 +54,7 @@ def decode_base64(text: str | bytes) -> bytes:
     """Decode one base64 value (standard alphabet, padding required, line breaks allowed).
 
     Raises:
-        ValueError: not base64 text.
+        SchemaError: not base64 text (the message shows the start of the value).
 
     Example:
         >>> decode_base64("AAFhYmM=")
@@ -61,9 +63,14 @@ def decode_base64(text: str | bytes) -> bytes:
     if isinstance(text, bytes):
         text = text.decode("ascii", errors="replace")
     try:
-        return base64.b64decode(text.translate(_LINE_BREAKS), validate=True)
+        return _decode(text)
     except (binascii.Error, ValueError) as e:
-        raise ValueError(str(e) or "not base64") from None
+        raise SchemaError(f"{text[:40]!r} is not base64 text ({str(e) or 'not base64'})") from None
+
+
+def _decode(text: str) -> bytes:
+    """The decoding itself; binascii.Error (a ValueError) says why the text is not base64."""
+    return base64.b64decode(text.translate(_LINE_BREAKS), validate=True)
 
 
 def _is_missing(value: Any) -> bool:
@@ -92,9 +99,9 @@ def decode_base64_values(values: Iterable[Any]) -> list[Any]:
             out.append(bytes(value))
         elif isinstance(value, str):
             try:
-                out.append(decode_base64(value))
+                out.append(_decode(value))
             except ValueError as e:
-                raise Base64Error(i, value, str(e)) from None
+                raise Base64Error(i, value, str(e) or "not base64") from None
         else:
             raise Base64Error(i, value, f"a {type(value).__name__}, not text")
     return out

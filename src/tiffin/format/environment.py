@@ -109,7 +109,8 @@ def resolve_requirements(
 
     Raises:
         FormatError: A line is unsafe or malformed, pins contradict each other (``a==1`` and
-            ``a==2``), or both ``pip_requirements`` and ``extra_pip_requirements`` are given.
+            ``a==2``), a list of lines is a single string, or both ``pip_requirements`` and
+            ``extra_pip_requirements`` are given.
 
     Example:
         >>> resolve_requirements([], pip_requirements=["pandas>=2", "pandas==3.1.1", "scipy"])
@@ -269,7 +270,10 @@ def _parse_safe(line: str) -> Requirement:
 def _parse_lines(lines: Iterable[str]) -> list[Requirement]:
     """Parses lines safely, skipping blanks and full-line comments as pip does."""
     if isinstance(lines, str):
-        raise TypeError("expected a list of requirement lines, got a single string")
+        raise FormatError(
+            f"requirements must be a list of lines, got the single string {lines[:200]!r}; "
+            "pass it as a one-item list"
+        )
     stripped = (str(line).strip() for line in lines)
     return [_parse_safe(line) for line in stripped if line and not line.startswith("#")]
 

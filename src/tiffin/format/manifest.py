@@ -102,17 +102,31 @@ def write_manifest(model_dir: Path) -> Manifest:
 
 
 def read_manifest(model_dir: Path) -> Manifest | None:
-    """The manifest a model was saved with, or None for models written without one (MLflow's)."""
+    """The manifest a model was saved with, or None for models written without one (MLflow's).
+
+    Raises:
+        FormatError: the manifest is not a JSON object, its ``algorithm`` is not ``sha256``
+            (the message names the file, the algorithm found and the one expected), or its
+            ``files`` is not an object of path -> digest.
+    """
     file = Path(model_dir) / MANIFEST_FILE
     if not os.path.lexists(file):
         return None
     body = read_json_file(file, MANIFEST_FILE)
-    try:
-        files = body["files"]
-        if body.get("algorithm") != "sha256" or not isinstance(files, dict):
-            raise ValueError("unsupported manifest")
-    except (ValueError, KeyError, TypeError) as e:
-        raise FormatError(f"{MANIFEST_FILE}: unreadable manifest ({e})") from None
+    if not isinstance(body, dict):
+        raise FormatError(f"{file}: unreadable manifest (a {type(body).__name__}, not an object)")
+    algorithm = body.get("algorithm")
+    if algorithm != "sha256":
+        raise FormatError(
+            f"{file}: unsupported manifest: algorithm {algorithm!r}, expected 'sha256' (the "
+            "only one tiffin writes and checks); re-save the model to write a new manifest"
+        )
+    files = body.get("files")
+    if not isinstance(files, dict):
+        raise FormatError(
+            f"{file}: unreadable manifest: 'files' is {type(files).__name__}, expected an "
+            "object of relative path -> sha256 hex digest"
+        )
     return Manifest({str(k): str(v) for k, v in files.items()})
 
 

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from tiffin.errors import SchemaError
+from tiffin.errors import InvalidValueError, SchemaError
 from tiffin.format.mlmodel import MLModel
 from tiffin.format.schema import Signature
 
@@ -118,10 +118,19 @@ class PyFuncModel:
         return self._predict(data)
 
     def unwrap_python_model(self) -> Any:
-        """The user's :class:`PythonModel` instance (only for python_model flavors)."""
+        """The user's :class:`PythonModel` instance (only for python_model flavors).
+
+        Raises:
+            InvalidValueError: the model was not saved from a PythonModel (the message names
+                its flavors; :meth:`get_raw_model` returns the framework object instead).
+        """
         inner = getattr(self._impl, "python_model", None)
         if inner is None:
-            raise ValueError("unable to retrieve the PythonModel: this is not a PythonModel")
+            raise InvalidValueError(
+                f"unable to retrieve the PythonModel: this model's flavors are "
+                f"{sorted(self.metadata.flavors)} (loaded as a {type(self._impl).__name__}), "
+                "not a PythonModel; get_raw_model() returns the framework object"
+            )
         return inner
 
     def get_raw_model(self) -> Any:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tiffin import __version__
+from tiffin._version import __version__
 from tiffin.format.mlmodel import FORMAT_VERSION, MLModel
 from tiffin.format.schema import Signature
 

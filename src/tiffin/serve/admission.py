@@ -23,6 +23,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from tiffin.errors import InvalidValueError
 from tiffin.serve.errors import DeadlineExceededError, OverloadedError
 
 __all__ = ["Admission"]
@@ -41,7 +42,10 @@ class Admission:
 
     def __init__(self, max_concurrency: int, max_queue: int, timeout_seconds: float):
         if max_concurrency < 1 or max_queue < 0 or timeout_seconds <= 0:
-            raise ValueError("max_concurrency >= 1, max_queue >= 0 and timeout_seconds > 0")
+            raise InvalidValueError(
+                "max_concurrency >= 1, max_queue >= 0 and timeout_seconds > 0; got "
+                f"{max_concurrency}, {max_queue} and {timeout_seconds}"
+            )
         self.max_concurrency = max_concurrency
         self.max_queue = max_queue
         self.timeout_seconds = timeout_seconds

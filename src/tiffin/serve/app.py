@@ -34,7 +34,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tiffin.errors import TiffinError
+from tiffin.errors import InvalidValueError, TiffinError
 from tiffin.format.schema import Signature
 from tiffin.serve.errors import (
     ErrorReply,
@@ -271,23 +271,23 @@ def check_token(token: str | None) -> str | None:
     characters are refused too: a header cannot carry them, so such a token could never match.
 
     Raises:
-        ValueError: empty, whitespace only, surrounding whitespace or a control character.
+        InvalidValueError: empty, whitespace only, surrounding whitespace or a control character.
 
     Example:
         >>> check_token("s3cret")
         's3cret'
-        >>> check_token("  ")
+        >>> check_token("  ")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
-        ValueError: the bearer token is empty (or only whitespace); give a real token, or none
+        tiffin.errors.InvalidValueError: the bearer token is empty (or only whitespace); ...
     """
     if token is None:
         return None
     if not isinstance(token, str) or not token.strip():
-        raise ValueError(
+        raise InvalidValueError(
             "the bearer token is empty (or only whitespace); give a real token, or none"
         )
     if token != token.strip() or any(ord(c) < 32 or ord(c) == 127 for c in token):
-        raise ValueError(
+        raise InvalidValueError(
             "the bearer token has surrounding whitespace or a control character, which an "
             "Authorization header cannot carry"
         )

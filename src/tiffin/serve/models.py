@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tiffin.errors import NotFoundError
+from tiffin.errors import InvalidValueError, NotFoundError
 from tiffin.serve.admission import Admission
 from tiffin.serve.batching import Batcher
 from tiffin.serve.limits import Limits, check_rows
@@ -97,7 +97,7 @@ class ModelSlot:
 
     def __init__(self, name: str, scorer: Scorer, *, trust: bool = False):
         if not _NAME.match(name):
-            raise ValueError(
+            raise InvalidValueError(
                 f"model name {name[:40]!r}: use letters, digits, '.', '_' or '-' (at most 128)"
             )
         self.name = name
@@ -219,7 +219,9 @@ class ServedModels:
     ):
         names = [s.name for s in slots]
         if not slots or len(set(names)) != len(names):
-            raise ValueError(f"serve at least one model, each under its own name; got {names}")
+            raise InvalidValueError(
+                f"serve at least one model, each under its own name; got {names}"
+            )
         self.slots = {s.name: s for s in slots}
         self.options = options
         self.metrics = metrics or Metrics()

@@ -259,7 +259,7 @@ class Scorer:
         """
         if self.registered_version is not None:
             return str(self.registered_version)
-        from tiffin import __version__
+        from tiffin._version import __version__
 
         return __version__
 

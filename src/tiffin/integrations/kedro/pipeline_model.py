@@ -34,7 +34,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tiffin import __version__
+from tiffin._version import __version__
 from tiffin.errors import FormatError, SchemaError
 from tiffin.format.mlmodel import MLModel
 from tiffin.integrations.kedro.errors import PipelineModelError

@@ -81,7 +81,7 @@ async def version(context: Context, request: Request) -> Response:
     names = context.runtime.names()
     if len(names) == 1:
         return PlainTextResponse(context.runtime.scorer(names[0]).version())
-    from tiffin import __version__
+    from tiffin._version import __version__
 
     return PlainTextResponse(__version__)
 

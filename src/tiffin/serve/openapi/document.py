@@ -72,7 +72,7 @@ def openapi_document(
         >>> sorted(openapi_document({"m": ("1", None)})["paths"])[:3]
         ['/docs', '/health', '/invocations']
     """
-    from tiffin import __version__
+    from tiffin._version import __version__
 
     keys = _component_keys(list(models))
     paths: dict[str, Any] = {**_server_paths(metrics)}

@@ -33,7 +33,7 @@ def server_metadata() -> dict[str, Any]:
         >>> server_metadata()["name"]
         'tiffin'
     """
-    from tiffin import __version__
+    from tiffin._version import __version__
 
     return {"name": "tiffin", "version": __version__, "extensions": []}
 
