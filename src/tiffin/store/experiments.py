@@ -11,8 +11,6 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -57,17 +55,6 @@ def experiment_id_number(experiment_id: object) -> int:
     return number
 
 
-def _entity(row: Any) -> Experiment:
-    return Experiment(
-        experiment_id=str(row.experiment_id),
-        name=row.name,
-        artifact_location=row.artifact_location,
-        lifecycle_stage=row.lifecycle_stage,
-        creation_time=row.creation_time,
-        last_update_time=row.last_update_time,
-    )
-
-
 def get_experiment(conn: Connection, where: ColumnElement[bool]) -> Experiment | None:
     """The experiment matching ``where`` (by id or by name), or None.
 
@@ -75,7 +62,7 @@ def get_experiment(conn: Connection, where: ColumnElement[bool]) -> Experiment |
         >>> get_experiment(conn, experiments.c.name == "Default")  # doctest: +SKIP
     """
     row = conn.execute(select(experiments).where(where)).first()
-    return None if row is None else _entity(row)
+    return None if row is None else Experiment.from_row(row)
 
 
 def list_experiments(conn: Connection, include_deleted: bool = False) -> list[Experiment]:
@@ -87,7 +74,7 @@ def list_experiments(conn: Connection, include_deleted: bool = False) -> list[Ex
     stmt = select(experiments).order_by(experiments.c.experiment_id)
     if not include_deleted:
         stmt = stmt.where(experiments.c.lifecycle_stage == "active")
-    return [_entity(row) for row in conn.execute(stmt)]
+    return [Experiment.from_row(row) for row in conn.execute(stmt)]
 
 
 def ensure_default_experiment(conn: Connection, artifact_root: str) -> None:

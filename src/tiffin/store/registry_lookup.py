@@ -182,18 +182,10 @@ def version_entities(conn: Connection, rows: Sequence[Row[Any]]) -> list[ModelVe
         pointed[(r.name, r.version)].append(r.alias)
     last: dict[tuple[str, int], TrustRecord] = {}
     for event in trust_events(conn, names):  # oldest first: the last one is in force
-        last[(event.name, event.version)] = _record(event)
+        last[(event.name, event.version)] = TrustRecord.from_row(event)
     return [
-        ModelVersion(
-            name=row.name,
-            version=row.version,
-            source=row.source,
-            run_id=row.run_id,
-            digest=row.digest,
-            status=row.status,
-            description=row.description,
-            creation_timestamp=row.creation_time,
-            last_updated_timestamp=row.last_updated_time,
+        ModelVersion.from_row(
+            row,
             tags=tags[(row.name, row.version)],
             aliases=tuple(sorted(pointed[(row.name, row.version)])),
             trust=_in_force(last.get((row.name, row.version)), row.digest),
@@ -218,10 +210,6 @@ def trust_events(conn: Connection, names: Sequence[str], version: int | None = N
             query = query.where(t.version == version)
         found += conn.execute(query.order_by(t.event_id)).all()
     return sorted(found, key=lambda r: r.event_id)
-
-
-def _record(event: Any) -> TrustRecord:
-    return TrustRecord(event.action, event.principal, event.digest, event.timestamp)
 
 
 def _in_force(record: TrustRecord | None, digest: str | None) -> TrustRecord | None:
@@ -262,11 +250,8 @@ def model_entities(conn: Connection, rows: Sequence[Row[Any]]) -> list[Registere
         pointers[r.name][r.alias] = r.version
     latest = {v.name: v for v in version_entities(conn, _latest_rows(conn, names))}
     return [
-        RegisteredModel(
-            name=row.name,
-            description=row.description,
-            creation_timestamp=row.creation_time,
-            last_updated_timestamp=row.last_updated_time,
+        RegisteredModel.from_row(
+            row,
             tags=tags[row.name],
             aliases=dict(sorted(pointers[row.name].items())),
             latest_versions=(latest[row.name],) if row.name in latest else (),

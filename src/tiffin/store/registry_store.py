@@ -152,7 +152,7 @@ class RegistryStore(RegisteredModelStore):
         def work(conn: Connection) -> list[TrustRecord]:
             self._version(conn, clean, number)  # NotFoundError for an unknown version
             events = trust_events(conn, [clean], number)
-            return [TrustRecord(e.action, e.principal, e.digest, e.timestamp) for e in events]
+            return [TrustRecord.from_row(e) for e in events]
 
         return self._read(work)
 

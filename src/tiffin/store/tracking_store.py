@@ -343,10 +343,7 @@ class TrackingStore:
                 .where(table.c.run_uuid == run_id, table.c.key == clean)
                 .order_by(table.c.step, table.c.timestamp, table.c.id)
             )
-            return [
-                Metric(clean, float("nan") if r.is_nan else r.value, r.timestamp, r.step)
-                for r in rows
-            ]
+            return [Metric.from_row(r) for r in rows]
 
         return db.read(self.engine, work)
 
