@@ -18,8 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from tiffin.errors import AlreadyExistsError, SchemaError
 from tiffin.store.entities import Experiment
-from tiffin.store.model_uris import check_uri_segments
-from tiffin.store.names import uri_text
+from tiffin.store.names import check_uri_segments, uri_text
 from tiffin.store.statements import insert_missing, now_ms
 from tiffin.store.tables import experiments
 from tiffin.store.tracking_uri import refuse_inside_model

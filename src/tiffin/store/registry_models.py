@@ -34,8 +34,7 @@ from tiffin.store.registry_write import (
     create_model,
     touch,
 )
-from tiffin.store.search_sql import like
-from tiffin.store.statements import now_ms, upsert
+from tiffin.store.statements import like, now_ms, upsert
 from tiffin.store.tables import (
     MAX_DESCRIPTION_LENGTH,
     MAX_REGISTRY_TAG_VALUE_LENGTH,

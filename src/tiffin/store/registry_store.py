@@ -23,8 +23,14 @@ from sqlalchemy.engine import Connection
 
 from tiffin.errors import NotFoundError, SchemaError
 from tiffin.store.entities import ModelVersion, TrustRecord
-from tiffin.store.model_uris import check_uri_segments
-from tiffin.store.names import alias_name, bounded, entity_key, model_name, uri_text
+from tiffin.store.names import (
+    alias_name,
+    bounded,
+    check_uri_segments,
+    entity_key,
+    model_name,
+    uri_text,
+)
 from tiffin.store.registry_lookup import (
     alias_version,
     model_row,

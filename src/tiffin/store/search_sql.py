@@ -29,9 +29,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FromClause
 
 from tiffin.store.search_filter import ATTRIBUTES, Comparison, OrderKey
+from tiffin.store.statements import like
 from tiffin.store.tables import latest_metrics, params, runs, tags
 
-__all__ = ["like", "search_statement"]
+__all__ = ["search_statement"]
 
 _COLUMNS = {
     "artifact_uri": runs.c.artifact_uri,
@@ -49,34 +50,6 @@ _NUMBER: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
     ">": operator.gt,
     ">=": operator.ge,
 }
-
-
-def _glob(pattern: str) -> str:
-    out: list[str] = []
-    chars = iter(pattern)
-    for ch in chars:
-        if ch == "\\":
-            literal = next(chars, "\\")
-            out.append(f"[{literal}]" if literal in "*?[" else literal)
-        elif ch in "%_":
-            out.append("*" if ch == "%" else "?")
-        else:
-            out.append(f"[{ch}]" if ch in "*?[" else ch)
-    return "".join(out)
-
-
-def like(column: Any, pattern: str, dialect: str, ignore_case: bool = False) -> ColumnElement[bool]:
-    """``column LIKE pattern`` with one meaning on every database (see the module docstring).
-
-    Example:
-        >>> print(like(runs.c.name, "a%", "sqlite"))
-        runs.name GLOB :name_1
-    """
-    if ignore_case:
-        return column.ilike(pattern, escape="\\")  # type: ignore[no-any-return]
-    if dialect == "sqlite":
-        return column.op("GLOB", is_comparison=True)(_glob(pattern))  # type: ignore[no-any-return]
-    return column.like(pattern, escape="\\")  # type: ignore[no-any-return]
 
 
 def _text_match(column: Any, c: Comparison, dialect: str) -> ColumnElement[bool]:
