@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from tiffin.errors import FormatError, NotFoundError
-from tiffin.store.artifacts_labels import safe_relpath
+from tiffin.store.artifacts.labels import safe_relpath
 from tiffin.store.entities import TrustRecord
 from tiffin.store.names import check_uri_segments, percent_readings
 
