@@ -29,7 +29,7 @@ if TYPE_CHECKING:
         RunInfo,
     )
     from tiffin.store.registry_store import RegistryStore
-    from tiffin.store.tracking_store import TrackingStore
+    from tiffin.store.tracking import TrackingStore
 
 __all__ = [
     "Experiment",
@@ -55,7 +55,7 @@ _WHERE = {
     "Run": "tiffin.store.entities",
     "RunData": "tiffin.store.entities",
     "RunInfo": "tiffin.store.entities",
-    "TrackingStore": "tiffin.store.tracking_store",
+    "TrackingStore": "tiffin.store.tracking.store",
     "dispose_engines": "tiffin.store.db",
     "engine_for": "tiffin.store.db",
     "upgrade": "tiffin.store.db",

@@ -105,7 +105,7 @@ def _fetch(source: str, tracking_uri: str) -> Path:
 
     check_uri_segments(source, "model source")
     if source.startswith("runs:/"):
-        from tiffin.store.tracking_store import TrackingStore
+        from tiffin.store.tracking import TrackingStore
 
         run_id, path = parse_runs_uri(source)
         run = TrackingStore(tracking_uri).get_run(run_id)

@@ -4,7 +4,7 @@ Why functions of a connection: the tracking store composes them inside its own t
 (creating a run reads its experiment under the same lock).
 
 Example:
-    >>> from tiffin.store.experiments import experiment_id_number
+    >>> from tiffin.store.tracking.experiments import experiment_id_number
     >>> experiment_id_number("12")
     12
 """

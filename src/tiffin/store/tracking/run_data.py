@@ -14,7 +14,7 @@ Rules, following MLflow where it has one:
 * Tags overwrite.
 
 Example:
-    >>> from tiffin.store.run_data import metric_value
+    >>> from tiffin.store.tracking.run_data import metric_value
     >>> metric_value("loss", 1)
     1.0
 """

@@ -13,8 +13,8 @@ Semantics worth knowing (the same on SQLite and PostgreSQL):
 * A run without the param/tag/metric a clause names does not match that clause.
 
 Example:
-    >>> from tiffin.store.search_filter import parse_filter
-    >>> from tiffin.store.search_sql import search_statement
+    >>> from tiffin.store.tracking.filter import parse_filter
+    >>> from tiffin.store.tracking.search import search_statement
     >>> stmt = search_statement(["1"], parse_filter("metrics.acc > 0.9"), [], 10, "sqlite")
 """
 
@@ -28,9 +28,9 @@ from sqlalchemy import Select, and_, case, exists, not_, null, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FromClause
 
-from tiffin.store.search_filter import ATTRIBUTES, Comparison, OrderKey
 from tiffin.store.statements import like
 from tiffin.store.tables import latest_metrics, params, runs, tags
+from tiffin.store.tracking.filter import ATTRIBUTES, Comparison, OrderKey
 
 __all__ = ["search_statement"]
 
@@ -114,7 +114,7 @@ def search_statement(
     """The SELECT over ``runs`` that a ``search_runs`` call means, active runs only.
 
     Example:
-        >>> from tiffin.store.search_filter import parse_order_by
+        >>> from tiffin.store.tracking.filter import parse_order_by
         >>> stmt = search_statement(["0"], [], [parse_order_by("metrics.acc DESC")], 5, "sqlite")
     """
     source, orders = _order(order_by, runs, dialect)
