@@ -75,7 +75,7 @@ def _tracking_for(uri: str) -> Any:
 
 @cache
 def _registry_for(uri: str) -> Any:
-    from tiffin.store.registry_store import RegistryStore
+    from tiffin.store.registry import RegistryStore
 
     return RegistryStore(uri)
 
@@ -447,7 +447,7 @@ class Client:
     """
 
     def __init__(self, tracking_uri: str | Path | None = None) -> None:
-        from tiffin.store.registry_store import RegistryStore
+        from tiffin.store.registry import RegistryStore
         from tiffin.store.tracking import TrackingStore
         from tiffin.store.tracking_uri import normalize_tracking_uri
 

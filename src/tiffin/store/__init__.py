@@ -28,7 +28,7 @@ if TYPE_CHECKING:
         RunData,
         RunInfo,
     )
-    from tiffin.store.registry_store import RegistryStore
+    from tiffin.store.registry import RegistryStore
     from tiffin.store.tracking import TrackingStore
 
 __all__ = [
@@ -51,7 +51,7 @@ _WHERE = {
     "Metric": "tiffin.store.entities",
     "ModelVersion": "tiffin.store.entities",
     "RegisteredModel": "tiffin.store.entities",
-    "RegistryStore": "tiffin.store.registry_store",
+    "RegistryStore": "tiffin.store.registry.store",
     "Run": "tiffin.store.entities",
     "RunData": "tiffin.store.entities",
     "RunInfo": "tiffin.store.entities",

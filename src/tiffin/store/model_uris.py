@@ -123,7 +123,7 @@ def _fetch(source: str, tracking_uri: str) -> Path:
 
 def lookup_version(uri: str, tracking_uri: str) -> Any:
     """The registered :class:`ModelVersion` a ``models:/`` URI names right now."""
-    from tiffin.store.registry_store import RegistryStore
+    from tiffin.store.registry import RegistryStore
 
     name, version, alias = parse_models_uri(uri)
     registry = RegistryStore(tracking_uri)

@@ -5,7 +5,7 @@ question the user has ("model 'm' has no version 5; versions: 1-4, 6"), not just
 Entities are built here too, in a fixed number of queries however many versions or tags exist.
 
 Example:
-    >>> from tiffin.store.registry_lookup import versions_text
+    >>> from tiffin.store.registry.lookup import versions_text
     >>> versions_text([1, 2, 3, 4, 6])
     '1-4, 6'
 """
@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Row
 
-from tiffin.errors import NotFoundError, SchemaError
+from tiffin.errors import NotFoundError
 from tiffin.store.entities import ModelVersion, RegisteredModel, TrustRecord
 from tiffin.store.statements import chunks
 from tiffin.store.tables import (
@@ -38,28 +38,9 @@ __all__ = [
     "model_row",
     "trust_events",
     "version_entities",
-    "version_number",
     "version_row",
     "versions_text",
 ]
-
-
-def version_number(version: object) -> int:
-    """A version as a positive int (MLflow clients send ``"3"``), else SchemaError.
-
-    Example:
-        >>> version_number("3")
-        3
-    """
-    if isinstance(version, int) and not isinstance(version, bool):
-        number = version
-    elif isinstance(version, str) and version.isascii() and version.isdigit():
-        number = int(version)
-    else:
-        raise SchemaError(f"a model version must be a positive integer, got {version!r}")
-    if not 1 <= number < 2**31:
-        raise SchemaError(f"a model version must be a positive integer, got {version!r}")
-    return number
 
 
 def versions_text(numbers: Sequence[int]) -> str:

@@ -13,14 +13,12 @@ The integrity rules of security.md §3 live here:
   alias still points there (``0`` = "must not exist yet"), else ConflictError.
 
 Example:
-    >>> from tiffin.store.registry_write import digest_text
-    >>> digest_text("SHA256:" + "A" * 64) == "a" * 64
-    True
+    >>> from tiffin.store.registry.write import touch
+    >>> touch(conn, "churn")  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,8 +26,8 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
-from tiffin.errors import AlreadyExistsError, ConflictError, NotFoundError, SchemaError
-from tiffin.store.registry_lookup import model_row, version_row
+from tiffin.errors import AlreadyExistsError, ConflictError, NotFoundError
+from tiffin.store.registry.lookup import model_row, version_row
 from tiffin.store.statements import now_ms, upsert
 from tiffin.store.tables import (
     aliases,
@@ -44,40 +42,10 @@ __all__ = [
     "create_model",
     "create_version",
     "delete_alias",
-    "digest_text",
     "record_trust",
-    "run_id_text",
     "set_alias",
     "touch",
 ]
-
-_DIGEST = re.compile(r"(?:sha256:)?([0-9a-f]{64})")
-_RUN_ID = re.compile(r"[0-9A-Za-z_\-]{1,32}")
-
-
-def digest_text(digest: object) -> str:
-    """A manifest digest as 64 lowercase hex digits (an optional ``sha256:`` prefix is dropped).
-
-    Example:
-        >>> len(digest_text("ab" * 32))
-        64
-    """
-    match = _DIGEST.fullmatch(digest.lower()) if isinstance(digest, str) else None
-    if match is None:
-        raise SchemaError(f"digest must be a sha256 hex digest (64 hex digits), got {digest!r}")
-    return match.group(1)
-
-
-def run_id_text(run_id: object) -> str:
-    """A run id as stored with a version: up to 32 letters, digits, ``_`` or ``-``.
-
-    Example:
-        >>> run_id_text("0123456789abcdef0123456789abcdef")
-        '0123456789abcdef0123456789abcdef'
-    """
-    if not isinstance(run_id, str) or not _RUN_ID.fullmatch(run_id):
-        raise SchemaError(f"run_id must be a run id (32 hex digits), got {run_id!r}")
-    return run_id
 
 
 def touch(conn: Connection, name: str) -> None:
