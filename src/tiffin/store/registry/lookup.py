@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection, Row
 
 from tiffin.errors import NotFoundError
 from tiffin.store.entities import ModelVersion, RegisteredModel, TrustRecord
-from tiffin.store.statements import chunks
+from tiffin.store.statements import chunks, like
 from tiffin.store.tables import (
     aliases,
     model_version_tags,
@@ -36,9 +36,11 @@ __all__ = [
     "alias_version",
     "model_entities",
     "model_row",
+    "model_rows",
     "trust_events",
     "version_entities",
     "version_row",
+    "version_rows",
     "versions_text",
 ]
 
@@ -118,6 +120,37 @@ def version_row(conn: Connection, name: str, version: int) -> Row[Any]:
     ).scalars()
     known = versions_text(list(existing))
     raise NotFoundError(f"model {name!r} has no version {version}; versions: {known}")
+
+
+def model_rows(conn: Connection, name_like: str | None, limit: int) -> list[Row[Any]]:
+    """Up to ``limit`` ``registered_models`` rows by name, those matching a LIKE pattern if given.
+
+    The pattern has one meaning on every database (see :func:`tiffin.store.statements.like`).
+
+    Example:
+        >>> [r.name for r in model_rows(conn, "churn%", 10)]  # doctest: +SKIP
+        ['churn', 'churn-v2']
+    """
+    stmt = select(registered_models).order_by(registered_models.c.name).limit(limit)
+    if name_like is not None:
+        stmt = stmt.where(like(registered_models.c.name, name_like, conn.dialect.name))
+    return list(conn.execute(stmt).all())
+
+
+def version_rows(conn: Connection, name: str) -> list[Row[Any]]:
+    """Every ``model_versions`` row of a model, oldest first; NotFoundError for an unknown model.
+
+    Example:
+        >>> [r.version for r in version_rows(conn, "churn")]  # doctest: +SKIP
+        [1, 2, 3, 4, 6]
+    """
+    model_row(conn, name)
+    stmt = (
+        select(model_versions)
+        .where(model_versions.c.name == name)
+        .order_by(model_versions.c.version)
+    )
+    return list(conn.execute(stmt).all())
 
 
 def alias_version(conn: Connection, name: str, alias: str) -> int:

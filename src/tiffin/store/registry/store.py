@@ -19,11 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
-from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 
-from tiffin.errors import AlreadyExistsError, NotFoundError, SchemaError
+from tiffin.errors import NotFoundError, SchemaError
 from tiffin.store import db
 from tiffin.store.entities import ModelVersion, RegisteredModel, TrustRecord
 from tiffin.store.names import (
@@ -38,9 +36,11 @@ from tiffin.store.registry.lookup import (
     alias_version,
     model_entities,
     model_row,
+    model_rows,
     trust_events,
     version_entities,
     version_row,
+    version_rows,
 )
 from tiffin.store.registry.values import (
     description_text,
@@ -55,17 +55,20 @@ from tiffin.store.registry.write import (
     create_model,
     create_version,
     delete_alias,
+    delete_model,
+    delete_model_tag,
+    delete_version,
+    delete_version_tag,
+    describe_model,
+    describe_version,
     record_trust,
+    rename_model,
     set_alias,
-    touch,
+    set_model_tags,
+    set_version_tags,
 )
-from tiffin.store.statements import like, now_ms, upsert
 from tiffin.store.tables import (
     MAX_IDEMPOTENCY_KEY_LENGTH,
-    model_version_tags,
-    model_versions,
-    registered_model_tags,
-    registered_models,
 )
 
 __all__ = ["RegistryStore"]
@@ -141,11 +144,8 @@ class RegistryStore:
         """
         if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
             raise SchemaError(f"max_results must be a positive integer, got {max_results!r}")
-        stmt = select(registered_models).order_by(registered_models.c.name).limit(max_results)
-        if name_like is not None:
-            pattern = bounded(name_like, "name pattern", 1000)
-            stmt = stmt.where(like(registered_models.c.name, pattern, self.engine.dialect.name))
-        return self._read(lambda conn: model_entities(conn, conn.execute(stmt).all()))
+        pattern = None if name_like is None else bounded(name_like, "name pattern", 1000)
+        return self._read(lambda conn: model_entities(conn, model_rows(conn, pattern, max_results)))
 
     def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
         """Rename a model; its versions, tags and aliases follow (foreign keys cascade).
@@ -157,18 +157,7 @@ class RegistryStore:
         old, new = model_name(name), model_name(new_name)
 
         def work(conn: Connection) -> RegisteredModel:
-            model_row(conn, old, lock=True)
-            taken = select(registered_models.c.name).where(registered_models.c.name == new)
-            if old != new and conn.execute(taken).first() is not None:
-                raise AlreadyExistsError(f"cannot rename {old!r}: model {new!r} already exists")
-            try:
-                conn.execute(
-                    update(registered_models)
-                    .where(registered_models.c.name == old)
-                    .values(name=new, last_updated_time=now_ms())
-                )
-            except IntegrityError as e:
-                raise AlreadyExistsError(f"model {new!r} already exists") from e
+            rename_model(conn, old, new)
             return self._model(conn, new)
 
         return self._write(work)
@@ -183,10 +172,7 @@ class RegistryStore:
         clean, text = model_name(name), description_text(description)
 
         def work(conn: Connection) -> RegisteredModel:
-            model_row(conn, clean, lock=True)
-            where = registered_models.c.name == clean
-            conn.execute(update(registered_models).where(where).values(description=text))
-            touch(conn, clean)
+            describe_model(conn, clean, text)
             return self._model(conn, clean)
 
         return self._write(work)
@@ -198,12 +184,7 @@ class RegistryStore:
             >>> registry.delete_registered_model("churn")  # doctest: +SKIP
         """
         clean = model_name(name)
-
-        def work(conn: Connection) -> None:
-            model_row(conn, clean, lock=True)
-            conn.execute(delete(registered_models).where(registered_models.c.name == clean))
-
-        self._write(work)
+        self._write(lambda conn: delete_model(conn, clean))
 
     def set_registered_model_tag(self, name: str, key: str, value: object) -> None:
         """Set (or overwrite) a tag on a model.
@@ -212,14 +193,7 @@ class RegistryStore:
             >>> registry.set_registered_model_tag("churn", "team", "ml")  # doctest: +SKIP
         """
         clean, values = model_name(name), registry_tags({key: value})
-
-        def work(conn: Connection) -> None:
-            model_row(conn, clean, lock=True)
-            rows = [{"name": clean, "key": k, "value": v} for k, v in values.items()]
-            upsert(conn, registered_model_tags, rows, ["name", "key"])
-            touch(conn, clean)
-
-        self._write(work)
+        self._write(lambda conn: set_model_tags(conn, clean, values))
 
     def delete_registered_model_tag(self, name: str, key: str) -> None:
         """Remove a tag from a model; NotFoundError if it has no such tag.
@@ -228,16 +202,7 @@ class RegistryStore:
             >>> registry.delete_registered_model_tag("churn", "team")  # doctest: +SKIP
         """
         clean, tag = model_name(name), entity_key(key, "tag key")
-        t = registered_model_tags.c
-
-        def work(conn: Connection) -> None:
-            model_row(conn, clean, lock=True)
-            gone = conn.execute(delete(registered_model_tags).where(t.name == clean, t.key == tag))
-            if gone.rowcount == 0:
-                raise NotFoundError(f"model {clean!r} has no tag {tag!r}")
-            touch(conn, clean)
-
-        self._write(work)
+        self._write(lambda conn: delete_model_tag(conn, clean, tag))
 
     # model versions ----------------------------------------------------------------------
 
@@ -371,16 +336,7 @@ class RegistryStore:
         """
         clean = model_name(name)
 
-        def work(conn: Connection) -> list[ModelVersion]:
-            model_row(conn, clean)
-            stmt = (
-                select(model_versions)
-                .where(model_versions.c.name == clean)
-                .order_by(model_versions.c.version)
-            )
-            return version_entities(conn, conn.execute(stmt).all())
-
-        return self._read(work)
+        return self._read(lambda conn: version_entities(conn, version_rows(conn, clean)))
 
     def update_model_version(
         self, name: str, version: int | str, description: str | None
@@ -398,14 +354,7 @@ class RegistryStore:
         )
 
         def work(conn: Connection) -> ModelVersion:
-            model_row(conn, clean, lock=True)
-            version_row(conn, clean, number)
-            mv = model_versions.c
-            conn.execute(
-                update(model_versions)
-                .where(mv.name == clean, mv.version == number)
-                .values(description=text, last_updated_time=now_ms())
-            )
+            describe_version(conn, clean, number, text)
             return self._version(conn, clean, number)
 
         return self._write(work)
@@ -417,15 +366,7 @@ class RegistryStore:
             >>> registry.delete_model_version("churn", 5)  # doctest: +SKIP
         """
         clean, number = model_name(name), version_number(version)
-
-        def work(conn: Connection) -> None:
-            model_row(conn, clean, lock=True)
-            version_row(conn, clean, number)
-            mv = model_versions.c
-            conn.execute(delete(model_versions).where(mv.name == clean, mv.version == number))
-            touch(conn, clean)
-
-        self._write(work)
+        self._write(lambda conn: delete_version(conn, clean, number))
 
     def set_model_version_tag(self, name: str, version: int | str, key: str, value: object) -> None:
         """Set (or overwrite) a tag on a version.
@@ -438,16 +379,7 @@ class RegistryStore:
             version_number(version),
             registry_tags({key: value}),
         )
-
-        def work(conn: Connection) -> None:
-            model_row(conn, clean, lock=True)
-            version_row(conn, clean, number)
-            rows = [
-                {"name": clean, "version": number, "key": k, "value": v} for k, v in values.items()
-            ]
-            upsert(conn, model_version_tags, rows, ["name", "version", "key"])
-
-        self._write(work)
+        self._write(lambda conn: set_version_tags(conn, clean, number, values))
 
     def delete_model_version_tag(self, name: str, version: int | str, key: str) -> None:
         """Remove a tag from a version; NotFoundError if it has no such tag.
@@ -456,17 +388,7 @@ class RegistryStore:
             >>> registry.delete_model_version_tag("churn", 3, "validated")  # doctest: +SKIP
         """
         clean, number, tag = model_name(name), version_number(version), entity_key(key, "tag key")
-
-        def work(conn: Connection) -> None:
-            version_row(conn, clean, number)
-            t = model_version_tags.c
-            gone = conn.execute(
-                delete(model_version_tags).where(t.name == clean, t.version == number, t.key == tag)
-            )
-            if gone.rowcount == 0:
-                raise NotFoundError(f"version {number} of model {clean!r} has no tag {tag!r}")
-
-        self._write(work)
+        self._write(lambda conn: delete_version_tag(conn, clean, number, tag))
 
     # aliases -----------------------------------------------------------------------------
 
