@@ -5,6 +5,11 @@ with Alembic migrations applied on first use. Names are imported on first use (P
 ``import tiffin.store`` does not import SQLAlchemy, so commands that never touch the store stay
 fast. The store knows nothing of flavors or the model format.
 
+Layout: ``tracking/``, ``registry/`` and ``artifacts/`` (which do not import each other) over a
+shared core kept flat here: ``db`` and ``migrate`` (engines, locks, Alembic ``migrations/``),
+``tables``, ``entities``, ``names``, ``statements`` and ``tracking_uri``; ``model_uris``
+resolves ``runs:/`` and ``models:/`` URIs through all three.
+
 Example:
     >>> from tiffin.store import RegistryStore, TrackingStore
     >>> tracking = TrackingStore("sqlite:///mlruns.db")  # doctest: +SKIP
