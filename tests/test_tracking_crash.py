@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tiffin.format.manifest import verify_manifest
-from tiffin.store.registry_store import RegistryStore
+from tiffin.store.registry import RegistryStore
 
 WORKER = Path(__file__).with_name("tracking_crash_worker.py")
 TRIALS = 20

@@ -79,14 +79,14 @@ def _stack() -> list[str]:
 
 @cache
 def _tracking_for(uri: str) -> Any:
-    from tiffin.store.tracking_store import TrackingStore
+    from tiffin.store.tracking import TrackingStore
 
     return TrackingStore(uri)
 
 
 @cache
 def _registry_for(uri: str) -> Any:
-    from tiffin.store.registry_store import RegistryStore
+    from tiffin.store.registry import RegistryStore
 
     return RegistryStore(uri)
 
@@ -459,8 +459,8 @@ class Client:
     """
 
     def __init__(self, tracking_uri: str | Path | None = None) -> None:
-        from tiffin.store.registry_store import RegistryStore
-        from tiffin.store.tracking_store import TrackingStore
+        from tiffin.store.registry import RegistryStore
+        from tiffin.store.tracking import TrackingStore
         from tiffin.store.tracking_uri import normalize_tracking_uri
 
         self.tracking_uri = normalize_tracking_uri(tracking_uri or get_tracking_uri())

@@ -148,7 +148,7 @@ def test_a_sql_error_inside_a_transaction_is_a_tiffin_error_naming_the_store(
 _OPEN_STORE = """
 import logging, sys
 logging.basicConfig(level=sys.argv[2])
-from tiffin.store.tracking_store import TrackingStore
+from tiffin.store.tracking import TrackingStore
 store = TrackingStore(sys.argv[1])
 store.list_experiments()
 TrackingStore(sys.argv[1]).list_experiments()

@@ -13,7 +13,8 @@ import tiffin.pyfunc
 from tiffin.errors import FormatError
 from tiffin.pyfunc.python_model import PythonModel
 from tiffin.store import RegistryStore, TrackingStore
-from tiffin.store.model_uris import check_uri_segments, parse_models_uri, parse_runs_uri
+from tiffin.store.model_uris import parse_models_uri, parse_runs_uri
+from tiffin.store.names import check_uri_segments
 
 RUN = "0123456789abcdef0123456789abcdef"
 

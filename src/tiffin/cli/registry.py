@@ -28,7 +28,7 @@ _VERSION_JSON = (
 
 
 def _registry() -> Any:
-    from tiffin.store.registry_store import RegistryStore
+    from tiffin.store.registry import RegistryStore
     from tiffin.store.tracking_uri import get_tracking_uri
 
     return RegistryStore(get_tracking_uri())

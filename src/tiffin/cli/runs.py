@@ -64,7 +64,7 @@ def list_runs(
     as_json: bool,
 ) -> None:
     """List runs, newest first unless --order-by says otherwise."""
-    from tiffin.store.tracking_store import TrackingStore
+    from tiffin.store.tracking import TrackingStore
     from tiffin.store.tracking_uri import get_tracking_uri
 
     store = TrackingStore(get_tracking_uri())
@@ -86,7 +86,7 @@ def list_runs(
 @click.option("--json", "as_json", is_flag=True)
 def show(run_id: str, as_json: bool) -> None:
     """One run: its info, params, latest metrics and tags."""
-    from tiffin.store.tracking_store import TrackingStore
+    from tiffin.store.tracking import TrackingStore
     from tiffin.store.tracking_uri import get_tracking_uri
 
     row = _row(TrackingStore(get_tracking_uri()).get_run(run_id))

@@ -5,6 +5,11 @@ with Alembic migrations applied on first use. Names are imported on first use (P
 ``import tiffin.store`` does not import SQLAlchemy, so commands that never touch the store stay
 fast. The store knows nothing of flavors or the model format.
 
+Layout: ``tracking/``, ``registry/`` and ``artifacts/`` (which do not import each other) over a
+shared core kept flat here: ``db`` and ``migrate`` (engines, locks, Alembic ``migrations/``),
+``tables``, ``entities``, ``names``, ``statements`` and ``tracking_uri``; ``model_uris``
+resolves ``runs:/`` and ``models:/`` URIs through all three.
+
 Example:
     >>> from tiffin.store import RegistryStore, TrackingStore
     >>> tracking = TrackingStore("sqlite:///mlruns.db")  # doctest: +SKIP
@@ -28,8 +33,8 @@ if TYPE_CHECKING:
         RunData,
         RunInfo,
     )
-    from tiffin.store.registry_store import RegistryStore
-    from tiffin.store.tracking_store import TrackingStore
+    from tiffin.store.registry import RegistryStore
+    from tiffin.store.tracking import TrackingStore
 
 __all__ = [
     "Experiment",
@@ -51,11 +56,11 @@ _WHERE = {
     "Metric": "tiffin.store.entities",
     "ModelVersion": "tiffin.store.entities",
     "RegisteredModel": "tiffin.store.entities",
-    "RegistryStore": "tiffin.store.registry_store",
+    "RegistryStore": "tiffin.store.registry.store",
     "Run": "tiffin.store.entities",
     "RunData": "tiffin.store.entities",
     "RunInfo": "tiffin.store.entities",
-    "TrackingStore": "tiffin.store.tracking_store",
+    "TrackingStore": "tiffin.store.tracking.store",
     "dispose_engines": "tiffin.store.db",
     "engine_for": "tiffin.store.db",
     "upgrade": "tiffin.store.db",

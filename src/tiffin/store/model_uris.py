@@ -25,12 +25,12 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from tiffin.errors import FormatError, NotFoundError
-from tiffin.store.artifacts_labels import safe_relpath
+from tiffin.store.artifacts.labels import safe_relpath
 from tiffin.store.entities import TrustRecord
+from tiffin.store.names import check_uri_segments, percent_readings
 
 __all__ = [
     "ResolvedModel",
-    "check_uri_segments",
     "lookup_version",
     "parse_models_uri",
     "parse_runs_uri",
@@ -39,46 +39,6 @@ __all__ = [
 
 _MODELS = re.compile(r"^models:/(?P<name>[^/@]+)(?:/(?P<suffix>[^/@]+)|@(?P<alias>[^/@]+))$")
 _RUNS = re.compile(r"^runs:/(?P<run>[0-9a-fA-F]{32})(?:/(?P<path>.*))?$")
-_MAX_DECODES = 4  # as for artifact labels: '%25252e' needs three
-
-
-def _readings(text: str) -> list[str]:
-    """``text`` and each percent-decoding of it, until decoding stops changing it."""
-    forms = [text]
-    for _ in range(_MAX_DECODES):
-        decoded = unquote(forms[-1])
-        if decoded == forms[-1]:
-            return forms
-        forms.append(decoded)
-    raise FormatError(f"{text[:200]!r}: still percent-encoded after {_MAX_DECODES} decodings")
-
-
-def check_uri_segments(uri: str, what: str = "URI") -> str:
-    """Refuse a URI or path with a ``..`` or ``.`` segment in any reading; return it unchanged.
-
-    Raw, after each percent-decoding (``%2e%2e``, ``%252e``) and with ``\\`` as a separator
-    (``..\\x``): a layer that decodes or splits differently must not see a segment that climbs
-    out of where the URI points, nor one that names the directory itself.
-
-    Raises:
-        FormatError: naming the URI and the segment.
-
-    Example:
-        >>> check_uri_segments("s3://bucket/models/1")
-        's3://bucket/models/1'
-        >>> check_uri_segments("runs:/0123/%2e%2e/x")  # doctest: +IGNORE_EXCEPTION_DETAIL
-        Traceback (most recent call last):
-        tiffin.errors.FormatError: ...
-    """
-    for reading in _readings(uri):
-        bad = next((s for s in re.split(r"[/\\]", reading) if s in (".", "..")), None)
-        if bad is not None:
-            raise FormatError(
-                f"{what} {uri[:200]!r} is refused: it has a {bad!r} path segment (after "
-                "percent-decoding and with '\\' as a separator); give the path without "
-                "'.' or '..' parts"
-            )
-    return uri
 
 
 @dataclass(frozen=True)
@@ -109,7 +69,7 @@ def parse_models_uri(uri: str) -> tuple[str, int | None, str | None]:
     raw, suffix, alias = m["name"], m["suffix"], m["alias"]
     check_uri_segments(raw, "models:/ URI name")
     name = unquote(raw)
-    if any(sep in reading for reading in _readings(raw) for sep in "/\\"):
+    if any(sep in reading for reading in percent_readings(raw) for sep in "/\\"):
         raise FormatError(
             f"{uri[:200]!r}: the model name {name[:200]!r} contains '/' or '\\' once "
             "percent-decoded; registered model names cannot"
@@ -145,7 +105,7 @@ def _fetch(source: str, tracking_uri: str) -> Path:
 
     check_uri_segments(source, "model source")
     if source.startswith("runs:/"):
-        from tiffin.store.tracking_store import TrackingStore
+        from tiffin.store.tracking import TrackingStore
 
         run_id, path = parse_runs_uri(source)
         run = TrackingStore(tracking_uri).get_run(run_id)
@@ -163,7 +123,7 @@ def _fetch(source: str, tracking_uri: str) -> Path:
 
 def lookup_version(uri: str, tracking_uri: str) -> Any:
     """The registered :class:`ModelVersion` a ``models:/`` URI names right now."""
-    from tiffin.store.registry_store import RegistryStore
+    from tiffin.store.registry import RegistryStore
 
     name, version, alias = parse_models_uri(uri)
     registry = RegistryStore(tracking_uri)

@@ -31,8 +31,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from urllib.parse import unquote
 
-from tiffin.errors import SchemaError
+from tiffin.errors import FormatError, SchemaError
 from tiffin.store.tables import (
     MAX_ALIAS_LENGTH,
     MAX_KEY_LENGTH,
@@ -44,9 +45,11 @@ __all__ = [
     "MODEL_NAME_FORBIDDEN",
     "alias_name",
     "bounded",
+    "check_uri_segments",
     "entity_key",
     "experiment_name",
     "model_name",
+    "percent_readings",
     "uri_text",
 ]
 
@@ -55,6 +58,7 @@ MODEL_NAME_FORBIDDEN = "%/\\:@?#"
 _KEY = re.compile(r"[\w\-. /:]+")
 _ALIAS = re.compile(r"[\w\-]+")
 _RESERVED_ALIAS = re.compile(r"latest|v\d+", re.IGNORECASE)
+_MAX_DECODES = 4  # as for artifact labels: '%25252e' needs three
 
 
 def _invisible(ch: str) -> bool:
@@ -187,3 +191,47 @@ def uri_text(value: object, what: str) -> str:
         's3://bucket/models/1'
     """
     return _text(value, what, MAX_URI_LENGTH)
+
+
+def percent_readings(text: str) -> list[str]:
+    """``text`` and each percent-decoding of it, until decoding stops changing it.
+
+    Example:
+        >>> percent_readings("a%252e")
+        ['a%252e', 'a%2e', 'a.']
+    """
+    forms = [text]
+    for _ in range(_MAX_DECODES):
+        decoded = unquote(forms[-1])
+        if decoded == forms[-1]:
+            return forms
+        forms.append(decoded)
+    raise FormatError(f"{text[:200]!r}: still percent-encoded after {_MAX_DECODES} decodings")
+
+
+def check_uri_segments(uri: str, what: str = "URI") -> str:
+    """Refuse a URI or path with a ``..`` or ``.`` segment in any reading; return it unchanged.
+
+    Raw, after each percent-decoding (``%2e%2e``, ``%252e``) and with ``\\`` as a separator
+    (``..\\x``): a layer that decodes or splits differently must not see a segment that climbs
+    out of where the URI points, nor one that names the directory itself.
+
+    Raises:
+        FormatError: naming the URI and the segment.
+
+    Example:
+        >>> check_uri_segments("s3://bucket/models/1")
+        's3://bucket/models/1'
+        >>> check_uri_segments("runs:/0123/%2e%2e/x")  # doctest: +IGNORE_EXCEPTION_DETAIL
+        Traceback (most recent call last):
+        tiffin.errors.FormatError: ...
+    """
+    for reading in percent_readings(uri):
+        bad = next((s for s in re.split(r"[/\\]", reading) if s in (".", "..")), None)
+        if bad is not None:
+            raise FormatError(
+                f"{what} {uri[:200]!r} is refused: it has a {bad!r} path segment (after "
+                "percent-decoding and with '\\' as a separator); give the path without "
+                "'.' or '..' parts"
+            )
+    return uri

@@ -1,4 +1,4 @@
-"""SQL building blocks both stores share: portable upserts, chunked IN lists, the clock.
+"""SQL building blocks both stores share: portable upserts, chunked IN lists, LIKE, the clock.
 
 Why here: SQLite and PostgreSQL both have ``INSERT ... ON CONFLICT``, but SQLAlchemy spells it
 through each dialect's own ``insert``; choosing the right one in one place keeps the stores free
@@ -21,7 +21,7 @@ from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-__all__ = ["IN_CHUNK", "chunks", "insert_missing", "now_ms", "upsert"]
+__all__ = ["IN_CHUNK", "chunks", "insert_missing", "like", "now_ms", "upsert"]
 
 #: ids per ``IN (...)`` list: well under SQLite's bound-parameter limit
 IN_CHUNK = 500
@@ -120,3 +120,35 @@ def _upsert_statement(
         stmt = base.on_conflict_do_update(index_elements=list(keys), set_=update, where=condition)
         _UPSERTS[cache_key] = stmt
     return stmt
+
+
+def _glob(pattern: str) -> str:
+    out: list[str] = []
+    chars = iter(pattern)
+    for ch in chars:
+        if ch == "\\":
+            literal = next(chars, "\\")
+            out.append(f"[{literal}]" if literal in "*?[" else literal)
+        elif ch in "%_":
+            out.append("*" if ch == "%" else "?")
+        else:
+            out.append(f"[{ch}]" if ch in "*?[" else ch)
+    return "".join(out)
+
+
+def like(column: Any, pattern: str, dialect: str, ignore_case: bool = False) -> ColumnElement[bool]:
+    """``column LIKE pattern`` with one meaning on every database .
+
+    ``LIKE`` is case-sensitive and ``ILIKE`` is not; ``%`` and ``_`` are wildcards and ``\\``
+    escapes them. SQLite's own ``LIKE`` ignores case, so there ``LIKE`` becomes ``GLOB``.
+
+    Example:
+        >>> from tiffin.store.tables import runs
+        >>> print(like(runs.c.name, "a%", "sqlite"))
+        runs.name GLOB :name_1
+    """
+    if ignore_case:
+        return column.ilike(pattern, escape="\\")  # type: ignore[no-any-return]
+    if dialect == "sqlite":
+        return column.op("GLOB", is_comparison=True)(_glob(pattern))  # type: ignore[no-any-return]
+    return column.like(pattern, escape="\\")  # type: ignore[no-any-return]

@@ -207,7 +207,7 @@ class MetricDataset(_OneMetric, AbstractDataset[float, float]):
 def _step(value: Any, key: str) -> int:
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value)  # JSON and YAML dicts may carry steps as strings
-    from tiffin.store.run_data import whole_number
+    from tiffin.store.tracking.run_data import whole_number
 
     return whole_number(value, f"metric {key!r} step")
 

@@ -4,14 +4,12 @@ Why functions of a connection: the tracking store composes them inside its own t
 (creating a run reads its experiment under the same lock).
 
 Example:
-    >>> from tiffin.store.experiments import experiment_id_number
+    >>> from tiffin.store.tracking.experiments import experiment_id_number
     >>> experiment_id_number("12")
     12
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
@@ -20,8 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from tiffin.errors import AlreadyExistsError, SchemaError
 from tiffin.store.entities import Experiment
-from tiffin.store.model_uris import check_uri_segments
-from tiffin.store.names import uri_text
+from tiffin.store.names import check_uri_segments, uri_text
 from tiffin.store.statements import insert_missing, now_ms
 from tiffin.store.tables import experiments
 from tiffin.store.tracking_uri import refuse_inside_model
@@ -57,17 +54,6 @@ def experiment_id_number(experiment_id: object) -> int:
     return number
 
 
-def _entity(row: Any) -> Experiment:
-    return Experiment(
-        experiment_id=str(row.experiment_id),
-        name=row.name,
-        artifact_location=row.artifact_location,
-        lifecycle_stage=row.lifecycle_stage,
-        creation_time=row.creation_time,
-        last_update_time=row.last_update_time,
-    )
-
-
 def get_experiment(conn: Connection, where: ColumnElement[bool]) -> Experiment | None:
     """The experiment matching ``where`` (by id or by name), or None.
 
@@ -75,7 +61,7 @@ def get_experiment(conn: Connection, where: ColumnElement[bool]) -> Experiment |
         >>> get_experiment(conn, experiments.c.name == "Default")  # doctest: +SKIP
     """
     row = conn.execute(select(experiments).where(where)).first()
-    return None if row is None else _entity(row)
+    return None if row is None else Experiment.from_row(row)
 
 
 def list_experiments(conn: Connection, include_deleted: bool = False) -> list[Experiment]:
@@ -87,7 +73,7 @@ def list_experiments(conn: Connection, include_deleted: bool = False) -> list[Ex
     stmt = select(experiments).order_by(experiments.c.experiment_id)
     if not include_deleted:
         stmt = stmt.where(experiments.c.lifecycle_stage == "active")
-    return [_entity(row) for row in conn.execute(stmt)]
+    return [Experiment.from_row(row) for row in conn.execute(stmt)]
 
 
 def ensure_default_experiment(conn: Connection, artifact_root: str) -> None:

@@ -16,40 +16,67 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
-from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
 
 from tiffin.errors import NotFoundError, SchemaError
-from tiffin.store.entities import ModelVersion, TrustRecord
-from tiffin.store.model_uris import check_uri_segments
-from tiffin.store.names import alias_name, bounded, entity_key, model_name, uri_text
-from tiffin.store.registry_lookup import (
+from tiffin.store import db
+from tiffin.store.entities import ModelVersion, RegisteredModel, TrustRecord
+from tiffin.store.names import (
+    alias_name,
+    bounded,
+    check_uri_segments,
+    entity_key,
+    model_name,
+    uri_text,
+)
+from tiffin.store.registry.lookup import (
     alias_version,
+    model_entities,
     model_row,
+    model_rows,
     trust_events,
     version_entities,
-    version_number,
     version_row,
+    version_rows,
 )
-from tiffin.store.registry_models import RegisteredModelStore, description_text, registry_tags
-from tiffin.store.registry_write import (
+from tiffin.store.registry.values import (
+    description_text,
+    digest_text,
+    expected_version_number,
+    principal_name,
+    registry_tags,
+    run_id_text,
+    version_number,
+)
+from tiffin.store.registry.write import (
+    create_model,
     create_version,
     delete_alias,
-    digest_text,
+    delete_model,
+    delete_model_tag,
+    delete_version,
+    delete_version_tag,
+    describe_model,
+    describe_version,
     record_trust,
-    run_id_text,
+    rename_model,
     set_alias,
-    touch,
+    set_model_tags,
+    set_version_tags,
 )
-from tiffin.store.statements import now_ms, upsert
-from tiffin.store.tables import MAX_IDEMPOTENCY_KEY_LENGTH, model_version_tags, model_versions
+from tiffin.store.tables import (
+    MAX_IDEMPOTENCY_KEY_LENGTH,
+)
 
 __all__ = ["RegistryStore"]
 
+T = TypeVar("T")
 
-class RegistryStore(RegisteredModelStore):
+
+class RegistryStore:
     """Registered models, versions, tags and aliases in a SQLite file or a PostgreSQL database.
 
     Args:
@@ -61,6 +88,123 @@ class RegistryStore(RegisteredModelStore):
         >>> registry.get_model_version_by_alias("churn", "prod").version  # doctest: +SKIP
         3
     """
+
+    def __init__(self, uri: str) -> None:
+        self.uri = uri
+        self.engine = db.engine_for(uri)
+
+    def _read(self, work: Callable[[Connection], T]) -> T:
+        return db.read(self.engine, work)
+
+    def _write(self, work: Callable[[Connection], T]) -> T:
+        return db.write(self.engine, work)
+
+    def _model(self, conn: Connection, name: str) -> RegisteredModel:
+        return model_entities(conn, [model_row(conn, name)])[0]
+
+    def _version(self, conn: Connection, name: str, version: int) -> ModelVersion:
+        return version_entities(conn, [version_row(conn, name, version)])[0]
+
+    # registered models -------------------------------------------------------------------
+
+    def create_registered_model(
+        self, name: str, description: str | None = None, tags: Mapping[str, object] | None = None
+    ) -> RegisteredModel:
+        """Create a model (no versions yet); AlreadyExistsError if the name is taken.
+
+        Example:
+            >>> registry.create_registered_model("churn", tags={"team": "ml"})  # doctest: +SKIP
+        """
+        clean, text, values = model_name(name), description_text(description), registry_tags(tags)
+
+        def work(conn: Connection) -> RegisteredModel:
+            create_model(conn, clean, text, values)
+            return self._model(conn, clean)
+
+        return self._write(work)
+
+    def get_registered_model(self, name: str) -> RegisteredModel:
+        """The model with its tags, aliases and latest version, or NotFoundError.
+
+        Example:
+            >>> registry.get_registered_model("churn").aliases  # doctest: +SKIP
+            {'prod': 3}
+        """
+        clean = model_name(name)
+        return self._read(lambda conn: self._model(conn, clean))
+
+    def search_registered_models(
+        self, name_like: str | None = None, max_results: int = 100
+    ) -> list[RegisteredModel]:
+        """Models whose name matches a case-sensitive LIKE pattern (all if None), by name.
+
+        Example:
+            >>> [m.name for m in registry.search_registered_models("churn%")]  # doctest: +SKIP
+            ['churn', 'churn-v2']
+        """
+        if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
+            raise SchemaError(f"max_results must be a positive integer, got {max_results!r}")
+        pattern = None if name_like is None else bounded(name_like, "name pattern", 1000)
+        return self._read(lambda conn: model_entities(conn, model_rows(conn, pattern, max_results)))
+
+    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
+        """Rename a model; its versions, tags and aliases follow (foreign keys cascade).
+
+        Example:
+            >>> registry.rename_registered_model("churn", "churn-v2").name  # doctest: +SKIP
+            'churn-v2'
+        """
+        old, new = model_name(name), model_name(new_name)
+
+        def work(conn: Connection) -> RegisteredModel:
+            rename_model(conn, old, new)
+            return self._model(conn, new)
+
+        return self._write(work)
+
+    def update_registered_model(self, name: str, description: str | None) -> RegisteredModel:
+        """Replace a model's description.
+
+        Example:
+            >>> registry.update_registered_model("churn", "weekly").description  # doctest: +SKIP
+            'weekly'
+        """
+        clean, text = model_name(name), description_text(description)
+
+        def work(conn: Connection) -> RegisteredModel:
+            describe_model(conn, clean, text)
+            return self._model(conn, clean)
+
+        return self._write(work)
+
+    def delete_registered_model(self, name: str) -> None:
+        """Delete a model with all its versions, tags and aliases.
+
+        Example:
+            >>> registry.delete_registered_model("churn")  # doctest: +SKIP
+        """
+        clean = model_name(name)
+        self._write(lambda conn: delete_model(conn, clean))
+
+    def set_registered_model_tag(self, name: str, key: str, value: object) -> None:
+        """Set (or overwrite) a tag on a model.
+
+        Example:
+            >>> registry.set_registered_model_tag("churn", "team", "ml")  # doctest: +SKIP
+        """
+        clean, values = model_name(name), registry_tags({key: value})
+        self._write(lambda conn: set_model_tags(conn, clean, values))
+
+    def delete_registered_model_tag(self, name: str, key: str) -> None:
+        """Remove a tag from a model; NotFoundError if it has no such tag.
+
+        Example:
+            >>> registry.delete_registered_model_tag("churn", "team")  # doctest: +SKIP
+        """
+        clean, tag = model_name(name), entity_key(key, "tag key")
+        self._write(lambda conn: delete_model_tag(conn, clean, tag))
+
+    # model versions ----------------------------------------------------------------------
 
     def create_model_version(
         self,
@@ -98,7 +242,7 @@ class RegistryStore(RegisteredModelStore):
             key = bounded(idempotency_key, "idempotency_key", MAX_IDEMPOTENCY_KEY_LENGTH)
         tag_values = registry_tags(tags)
 
-        principal = None if trusted_by is None else _principal(trusted_by)
+        principal = None if trusted_by is None else principal_name(trusted_by)
         if principal is not None and values["digest"] is None:
             raise SchemaError("trusted_by needs a digest: a decision must cover exact bytes")
 
@@ -123,7 +267,7 @@ class RegistryStore(RegisteredModelStore):
             ... # doctest: +SKIP
             'ana'
         """
-        clean, number, who = model_name(name), version_number(version), _principal(principal)
+        clean, number, who = model_name(name), version_number(version), principal_name(principal)
 
         def work(conn: Connection) -> ModelVersion:
             current = self._version(conn, clean, number)
@@ -152,7 +296,7 @@ class RegistryStore(RegisteredModelStore):
         def work(conn: Connection) -> list[TrustRecord]:
             self._version(conn, clean, number)  # NotFoundError for an unknown version
             events = trust_events(conn, [clean], number)
-            return [TrustRecord(e.action, e.principal, e.digest, e.timestamp) for e in events]
+            return [TrustRecord.from_row(e) for e in events]
 
         return self._read(work)
 
@@ -192,16 +336,7 @@ class RegistryStore(RegisteredModelStore):
         """
         clean = model_name(name)
 
-        def work(conn: Connection) -> list[ModelVersion]:
-            model_row(conn, clean)
-            stmt = (
-                select(model_versions)
-                .where(model_versions.c.name == clean)
-                .order_by(model_versions.c.version)
-            )
-            return version_entities(conn, conn.execute(stmt).all())
-
-        return self._read(work)
+        return self._read(lambda conn: version_entities(conn, version_rows(conn, clean)))
 
     def update_model_version(
         self, name: str, version: int | str, description: str | None
@@ -219,14 +354,7 @@ class RegistryStore(RegisteredModelStore):
         )
 
         def work(conn: Connection) -> ModelVersion:
-            model_row(conn, clean, lock=True)
-            version_row(conn, clean, number)
-            mv = model_versions.c
-            conn.execute(
-                update(model_versions)
-                .where(mv.name == clean, mv.version == number)
-                .values(description=text, last_updated_time=now_ms())
-            )
+            describe_version(conn, clean, number, text)
             return self._version(conn, clean, number)
 
         return self._write(work)
@@ -238,15 +366,7 @@ class RegistryStore(RegisteredModelStore):
             >>> registry.delete_model_version("churn", 5)  # doctest: +SKIP
         """
         clean, number = model_name(name), version_number(version)
-
-        def work(conn: Connection) -> None:
-            model_row(conn, clean, lock=True)
-            version_row(conn, clean, number)
-            mv = model_versions.c
-            conn.execute(delete(model_versions).where(mv.name == clean, mv.version == number))
-            touch(conn, clean)
-
-        self._write(work)
+        self._write(lambda conn: delete_version(conn, clean, number))
 
     def set_model_version_tag(self, name: str, version: int | str, key: str, value: object) -> None:
         """Set (or overwrite) a tag on a version.
@@ -259,16 +379,7 @@ class RegistryStore(RegisteredModelStore):
             version_number(version),
             registry_tags({key: value}),
         )
-
-        def work(conn: Connection) -> None:
-            model_row(conn, clean, lock=True)
-            version_row(conn, clean, number)
-            rows = [
-                {"name": clean, "version": number, "key": k, "value": v} for k, v in values.items()
-            ]
-            upsert(conn, model_version_tags, rows, ["name", "version", "key"])
-
-        self._write(work)
+        self._write(lambda conn: set_version_tags(conn, clean, number, values))
 
     def delete_model_version_tag(self, name: str, version: int | str, key: str) -> None:
         """Remove a tag from a version; NotFoundError if it has no such tag.
@@ -277,17 +388,7 @@ class RegistryStore(RegisteredModelStore):
             >>> registry.delete_model_version_tag("churn", 3, "validated")  # doctest: +SKIP
         """
         clean, number, tag = model_name(name), version_number(version), entity_key(key, "tag key")
-
-        def work(conn: Connection) -> None:
-            version_row(conn, clean, number)
-            t = model_version_tags.c
-            gone = conn.execute(
-                delete(model_version_tags).where(t.name == clean, t.version == number, t.key == tag)
-            )
-            if gone.rowcount == 0:
-                raise NotFoundError(f"version {number} of model {clean!r} has no tag {tag!r}")
-
-        self._write(work)
+        self._write(lambda conn: delete_version_tag(conn, clean, number, tag))
 
     # aliases -----------------------------------------------------------------------------
 
@@ -306,7 +407,7 @@ class RegistryStore(RegisteredModelStore):
             ...                                     expected_version=3)  # doctest: +SKIP
         """
         clean, label, number = model_name(name), alias_name(alias), version_number(version)
-        expected = None if expected_version is None else _expected(expected_version)
+        expected = None if expected_version is None else expected_version_number(expected_version)
 
         def work(conn: Connection) -> ModelVersion:
             set_alias(conn, clean, label, number, expected)
@@ -323,7 +424,7 @@ class RegistryStore(RegisteredModelStore):
             >>> registry.delete_registered_model_alias("churn", "staging")  # doctest: +SKIP
         """
         clean, label = model_name(name), alias_name(alias)
-        expected = None if expected_version is None else _expected(expected_version)
+        expected = None if expected_version is None else expected_version_number(expected_version)
         self._write(lambda conn: delete_alias(conn, clean, label, expected))
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
@@ -339,14 +440,3 @@ class RegistryStore(RegisteredModelStore):
             return self._version(conn, clean, alias_version(conn, clean, label))
 
         return self._read(work)
-
-
-def _principal(who: object) -> str:
-    text = bounded(who, "principal", 256) if isinstance(who, str) else None
-    if not text or not text.strip() or any(ord(c) < 32 for c in text):
-        raise SchemaError(f"the person recording trust must be named (a user name), got {who!r}")
-    return text
-
-
-def _expected(expected_version: int | str) -> int:
-    return 0 if expected_version in (0, "0") else version_number(expected_version)

@@ -14,7 +14,7 @@ Rules, following MLflow where it has one:
 * Tags overwrite.
 
 Example:
-    >>> from tiffin.store.run_data import metric_value
+    >>> from tiffin.store.tracking.run_data import metric_value
     >>> metric_value("loss", 1)
     1.0
 """
@@ -31,7 +31,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Connection, Row
 
 from tiffin.errors import NotFoundError, SchemaError
-from tiffin.store.entities import Metric, Run, RunData, RunInfo
+from tiffin.store.entities import Metric, Run
 from tiffin.store.names import bounded, entity_key
 from tiffin.store.statements import chunks, insert_missing, upsert
 from tiffin.store.tables import (
@@ -202,22 +202,11 @@ def load_runs(conn: Connection, rows: Sequence[Row[Any]]) -> list[Run]:
     ids = [row.run_uuid for row in rows]
     found = {t.name: _grouped(conn, t, ids) for t in (params, latest_metrics, tags)}
     return [
-        Run(
-            RunInfo(
-                run_id=row.run_uuid,
-                experiment_id=str(row.experiment_id),
-                run_name=row.name,
-                status=row.status,
-                start_time=row.start_time,
-                end_time=row.end_time,
-                artifact_uri=row.artifact_uri,
-                lifecycle_stage=row.lifecycle_stage,
-            ),
-            RunData(
-                params=found["params"][row.run_uuid],
-                metrics=found["latest_metrics"][row.run_uuid],
-                tags=found["tags"][row.run_uuid],
-            ),
+        Run.from_row(
+            row,
+            params=found["params"][row.run_uuid],
+            metrics=found["latest_metrics"][row.run_uuid],
+            tags=found["tags"][row.run_uuid],
         )
         for row in rows
     ]

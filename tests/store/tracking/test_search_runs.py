@@ -8,7 +8,7 @@ import pytest
 
 from tiffin.errors import SchemaError
 from tiffin.store import TrackingStore
-from tiffin.store.search_filter import Comparison, parse_filter, parse_order_by
+from tiffin.store.tracking.filter import Comparison, parse_filter, parse_order_by
 
 RUNS = {
     # name: (start_time, status, params, metrics, tags)

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import IO, NamedTuple
 
 from tiffin.errors import AlreadyExistsError, FormatError, IntegrityError, NotFoundError
-from tiffin.store.artifacts_labels import safe_relpath
+from tiffin.store.artifacts.labels import safe_relpath
 
 __all__ = [
     "CHUNK",

@@ -26,17 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 from tiffin.errors import NotFoundError, SchemaError
 from tiffin.store import db
 from tiffin.store.entities import Experiment, Metric, Run, RunInfo
-from tiffin.store.experiments import (
-    create_experiment,
-    ensure_default_experiment,
-    experiment_id_number,
-    get_experiment,
-    list_experiments,
-)
 from tiffin.store.names import bounded, entity_key, experiment_name
-from tiffin.store.run_data import check_writable, load_runs, log_batch, whole_number
-from tiffin.store.search_filter import parse_filter, parse_order_by
-from tiffin.store.search_sql import search_statement
 from tiffin.store.statements import now_ms
 from tiffin.store.tables import (
     MAX_NAME_LENGTH,
@@ -46,6 +36,16 @@ from tiffin.store.tables import (
 )
 from tiffin.store.tables import metrics as metrics_table
 from tiffin.store.tables import tags as tags_table
+from tiffin.store.tracking.experiments import (
+    create_experiment,
+    ensure_default_experiment,
+    experiment_id_number,
+    get_experiment,
+    list_experiments,
+)
+from tiffin.store.tracking.filter import parse_filter, parse_order_by
+from tiffin.store.tracking.run_data import check_writable, load_runs, log_batch, whole_number
+from tiffin.store.tracking.search import search_statement
 from tiffin.store.tracking_uri import refuse_inside_model
 
 __all__ = ["MAX_SEARCH_RESULTS", "TrackingStore"]
@@ -343,10 +343,7 @@ class TrackingStore:
                 .where(table.c.run_uuid == run_id, table.c.key == clean)
                 .order_by(table.c.step, table.c.timestamp, table.c.id)
             )
-            return [
-                Metric(clean, float("nan") if r.is_nan else r.value, r.timestamp, r.step)
-                for r in rows
-            ]
+            return [Metric.from_row(r) for r in rows]
 
         return db.read(self.engine, work)
 
@@ -361,7 +358,7 @@ class TrackingStore:
     ) -> list[Run]:
         """Active runs of the experiments that match an MLflow-style filter, sorted in SQL.
 
-        See :mod:`tiffin.store.search_filter` for the grammar; a mistake is a SchemaError
+        See :mod:`tiffin.store.tracking.filter` for the grammar; a mistake is a SchemaError
         naming the position. Default order: newest ``start_time`` first.
 
         Example:

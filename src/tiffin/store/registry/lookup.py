@@ -5,7 +5,7 @@ question the user has ("model 'm' has no version 5; versions: 1-4, 6"), not just
 Entities are built here too, in a fixed number of queries however many versions or tags exist.
 
 Example:
-    >>> from tiffin.store.registry_lookup import versions_text
+    >>> from tiffin.store.registry.lookup import versions_text
     >>> versions_text([1, 2, 3, 4, 6])
     '1-4, 6'
 """
@@ -20,9 +20,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Row
 
-from tiffin.errors import NotFoundError, SchemaError
+from tiffin.errors import NotFoundError
 from tiffin.store.entities import ModelVersion, RegisteredModel, TrustRecord
-from tiffin.store.statements import chunks
+from tiffin.store.statements import chunks, like
 from tiffin.store.tables import (
     aliases,
     model_version_tags,
@@ -36,30 +36,13 @@ __all__ = [
     "alias_version",
     "model_entities",
     "model_row",
+    "model_rows",
     "trust_events",
     "version_entities",
-    "version_number",
     "version_row",
+    "version_rows",
     "versions_text",
 ]
-
-
-def version_number(version: object) -> int:
-    """A version as a positive int (MLflow clients send ``"3"``), else SchemaError.
-
-    Example:
-        >>> version_number("3")
-        3
-    """
-    if isinstance(version, int) and not isinstance(version, bool):
-        number = version
-    elif isinstance(version, str) and version.isascii() and version.isdigit():
-        number = int(version)
-    else:
-        raise SchemaError(f"a model version must be a positive integer, got {version!r}")
-    if not 1 <= number < 2**31:
-        raise SchemaError(f"a model version must be a positive integer, got {version!r}")
-    return number
 
 
 def versions_text(numbers: Sequence[int]) -> str:
@@ -139,6 +122,37 @@ def version_row(conn: Connection, name: str, version: int) -> Row[Any]:
     raise NotFoundError(f"model {name!r} has no version {version}; versions: {known}")
 
 
+def model_rows(conn: Connection, name_like: str | None, limit: int) -> list[Row[Any]]:
+    """Up to ``limit`` ``registered_models`` rows by name, those matching a LIKE pattern if given.
+
+    The pattern has one meaning on every database (see :func:`tiffin.store.statements.like`).
+
+    Example:
+        >>> [r.name for r in model_rows(conn, "churn%", 10)]  # doctest: +SKIP
+        ['churn', 'churn-v2']
+    """
+    stmt = select(registered_models).order_by(registered_models.c.name).limit(limit)
+    if name_like is not None:
+        stmt = stmt.where(like(registered_models.c.name, name_like, conn.dialect.name))
+    return list(conn.execute(stmt).all())
+
+
+def version_rows(conn: Connection, name: str) -> list[Row[Any]]:
+    """Every ``model_versions`` row of a model, oldest first; NotFoundError for an unknown model.
+
+    Example:
+        >>> [r.version for r in version_rows(conn, "churn")]  # doctest: +SKIP
+        [1, 2, 3, 4, 6]
+    """
+    model_row(conn, name)
+    stmt = (
+        select(model_versions)
+        .where(model_versions.c.name == name)
+        .order_by(model_versions.c.version)
+    )
+    return list(conn.execute(stmt).all())
+
+
 def alias_version(conn: Connection, name: str, alias: str) -> int:
     """The version an alias points to, or NotFoundError listing the model's aliases.
 
@@ -182,18 +196,10 @@ def version_entities(conn: Connection, rows: Sequence[Row[Any]]) -> list[ModelVe
         pointed[(r.name, r.version)].append(r.alias)
     last: dict[tuple[str, int], TrustRecord] = {}
     for event in trust_events(conn, names):  # oldest first: the last one is in force
-        last[(event.name, event.version)] = _record(event)
+        last[(event.name, event.version)] = TrustRecord.from_row(event)
     return [
-        ModelVersion(
-            name=row.name,
-            version=row.version,
-            source=row.source,
-            run_id=row.run_id,
-            digest=row.digest,
-            status=row.status,
-            description=row.description,
-            creation_timestamp=row.creation_time,
-            last_updated_timestamp=row.last_updated_time,
+        ModelVersion.from_row(
+            row,
             tags=tags[(row.name, row.version)],
             aliases=tuple(sorted(pointed[(row.name, row.version)])),
             trust=_in_force(last.get((row.name, row.version)), row.digest),
@@ -218,10 +224,6 @@ def trust_events(conn: Connection, names: Sequence[str], version: int | None = N
             query = query.where(t.version == version)
         found += conn.execute(query.order_by(t.event_id)).all()
     return sorted(found, key=lambda r: r.event_id)
-
-
-def _record(event: Any) -> TrustRecord:
-    return TrustRecord(event.action, event.principal, event.digest, event.timestamp)
 
 
 def _in_force(record: TrustRecord | None, digest: str | None) -> TrustRecord | None:
@@ -262,11 +264,8 @@ def model_entities(conn: Connection, rows: Sequence[Row[Any]]) -> list[Registere
         pointers[r.name][r.alias] = r.version
     latest = {v.name: v for v in version_entities(conn, _latest_rows(conn, names))}
     return [
-        RegisteredModel(
-            name=row.name,
-            description=row.description,
-            creation_timestamp=row.creation_time,
-            last_updated_timestamp=row.last_updated_time,
+        RegisteredModel.from_row(
+            row,
             tags=tags[row.name],
             aliases=dict(sorted(pointers[row.name].items())),
             latest_versions=(latest[row.name],) if row.name in latest else (),

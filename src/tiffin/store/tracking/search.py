@@ -13,8 +13,8 @@ Semantics worth knowing (the same on SQLite and PostgreSQL):
 * A run without the param/tag/metric a clause names does not match that clause.
 
 Example:
-    >>> from tiffin.store.search_filter import parse_filter
-    >>> from tiffin.store.search_sql import search_statement
+    >>> from tiffin.store.tracking.filter import parse_filter
+    >>> from tiffin.store.tracking.search import search_statement
     >>> stmt = search_statement(["1"], parse_filter("metrics.acc > 0.9"), [], 10, "sqlite")
 """
 
@@ -28,10 +28,11 @@ from sqlalchemy import Select, and_, case, exists, not_, null, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FromClause
 
-from tiffin.store.search_filter import ATTRIBUTES, Comparison, OrderKey
+from tiffin.store.statements import like
 from tiffin.store.tables import latest_metrics, params, runs, tags
+from tiffin.store.tracking.filter import ATTRIBUTES, Comparison, OrderKey
 
-__all__ = ["like", "search_statement"]
+__all__ = ["search_statement"]
 
 _COLUMNS = {
     "artifact_uri": runs.c.artifact_uri,
@@ -49,34 +50,6 @@ _NUMBER: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
     ">": operator.gt,
     ">=": operator.ge,
 }
-
-
-def _glob(pattern: str) -> str:
-    out: list[str] = []
-    chars = iter(pattern)
-    for ch in chars:
-        if ch == "\\":
-            literal = next(chars, "\\")
-            out.append(f"[{literal}]" if literal in "*?[" else literal)
-        elif ch in "%_":
-            out.append("*" if ch == "%" else "?")
-        else:
-            out.append(f"[{ch}]" if ch in "*?[" else ch)
-    return "".join(out)
-
-
-def like(column: Any, pattern: str, dialect: str, ignore_case: bool = False) -> ColumnElement[bool]:
-    """``column LIKE pattern`` with one meaning on every database (see the module docstring).
-
-    Example:
-        >>> print(like(runs.c.name, "a%", "sqlite"))
-        runs.name GLOB :name_1
-    """
-    if ignore_case:
-        return column.ilike(pattern, escape="\\")  # type: ignore[no-any-return]
-    if dialect == "sqlite":
-        return column.op("GLOB", is_comparison=True)(_glob(pattern))  # type: ignore[no-any-return]
-    return column.like(pattern, escape="\\")  # type: ignore[no-any-return]
 
 
 def _text_match(column: Any, c: Comparison, dialect: str) -> ColumnElement[bool]:
@@ -141,7 +114,7 @@ def search_statement(
     """The SELECT over ``runs`` that a ``search_runs`` call means, active runs only.
 
     Example:
-        >>> from tiffin.store.search_filter import parse_order_by
+        >>> from tiffin.store.tracking.filter import parse_order_by
         >>> stmt = search_statement(["0"], [], [parse_order_by("metrics.acc DESC")], 5, "sqlite")
     """
     source, orders = _order(order_by, runs, dialect)

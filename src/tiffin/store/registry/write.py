@@ -13,14 +13,12 @@ The integrity rules of security.md §3 live here:
   alias still points there (``0`` = "must not exist yet"), else ConflictError.
 
 Example:
-    >>> from tiffin.store.registry_write import digest_text
-    >>> digest_text("SHA256:" + "A" * 64) == "a" * 64
-    True
+    >>> from tiffin.store.registry.write import touch
+    >>> touch(conn, "churn")  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,8 +26,8 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.exc import IntegrityError
 
-from tiffin.errors import AlreadyExistsError, ConflictError, NotFoundError, SchemaError
-from tiffin.store.registry_lookup import model_row, version_row
+from tiffin.errors import AlreadyExistsError, ConflictError, NotFoundError
+from tiffin.store.registry.lookup import model_row, version_row
 from tiffin.store.statements import now_ms, upsert
 from tiffin.store.tables import (
     aliases,
@@ -44,40 +42,19 @@ __all__ = [
     "create_model",
     "create_version",
     "delete_alias",
-    "digest_text",
+    "delete_model",
+    "delete_model_tag",
+    "delete_version",
+    "delete_version_tag",
+    "describe_model",
+    "describe_version",
     "record_trust",
-    "run_id_text",
+    "rename_model",
     "set_alias",
+    "set_model_tags",
+    "set_version_tags",
     "touch",
 ]
-
-_DIGEST = re.compile(r"(?:sha256:)?([0-9a-f]{64})")
-_RUN_ID = re.compile(r"[0-9A-Za-z_\-]{1,32}")
-
-
-def digest_text(digest: object) -> str:
-    """A manifest digest as 64 lowercase hex digits (an optional ``sha256:`` prefix is dropped).
-
-    Example:
-        >>> len(digest_text("ab" * 32))
-        64
-    """
-    match = _DIGEST.fullmatch(digest.lower()) if isinstance(digest, str) else None
-    if match is None:
-        raise SchemaError(f"digest must be a sha256 hex digest (64 hex digits), got {digest!r}")
-    return match.group(1)
-
-
-def run_id_text(run_id: object) -> str:
-    """A run id as stored with a version: up to 32 letters, digits, ``_`` or ``-``.
-
-    Example:
-        >>> run_id_text("0123456789abcdef0123456789abcdef")
-        '0123456789abcdef0123456789abcdef'
-    """
-    if not isinstance(run_id, str) or not _RUN_ID.fullmatch(run_id):
-        raise SchemaError(f"run_id must be a run id (32 hex digits), got {run_id!r}")
-    return run_id
 
 
 def touch(conn: Connection, name: str) -> None:
@@ -113,6 +90,74 @@ def create_model(
         raise AlreadyExistsError(f"registered model {name!r} already exists") from e
     rows = [{"name": name, "key": k, "value": v} for k, v in sorted(tags.items())]
     upsert(conn, registered_model_tags, rows, ["name", "key"])
+
+
+def rename_model(conn: Connection, old: str, new: str) -> None:
+    """Rename a model; AlreadyExistsError if ``new`` is taken (foreign keys carry the rest).
+
+    Example:
+        >>> rename_model(conn, "churn", "churn-v2")  # doctest: +SKIP
+    """
+    model_row(conn, old, lock=True)
+    taken = select(registered_models.c.name).where(registered_models.c.name == new)
+    if old != new and conn.execute(taken).first() is not None:
+        raise AlreadyExistsError(f"cannot rename {old!r}: model {new!r} already exists")
+    try:
+        conn.execute(
+            update(registered_models)
+            .where(registered_models.c.name == old)
+            .values(name=new, last_updated_time=now_ms())
+        )
+    except IntegrityError as e:
+        raise AlreadyExistsError(f"model {new!r} already exists") from e
+
+
+def describe_model(conn: Connection, name: str, description: str | None) -> None:
+    """Replace a model's description.
+
+    Example:
+        >>> describe_model(conn, "churn", "weekly")  # doctest: +SKIP
+    """
+    model_row(conn, name, lock=True)
+    where = registered_models.c.name == name
+    conn.execute(update(registered_models).where(where).values(description=description))
+    touch(conn, name)
+
+
+def delete_model(conn: Connection, name: str) -> None:
+    """Delete a model; its versions, tags and aliases go with it (foreign keys cascade).
+
+    Example:
+        >>> delete_model(conn, "churn")  # doctest: +SKIP
+    """
+    model_row(conn, name, lock=True)
+    conn.execute(delete(registered_models).where(registered_models.c.name == name))
+
+
+def set_model_tags(conn: Connection, name: str, tags: Mapping[str, str]) -> None:
+    """Set (or overwrite) tags on a model.
+
+    Example:
+        >>> set_model_tags(conn, "churn", {"team": "ml"})  # doctest: +SKIP
+    """
+    model_row(conn, name, lock=True)
+    rows = [{"name": name, "key": k, "value": v} for k, v in tags.items()]
+    upsert(conn, registered_model_tags, rows, ["name", "key"])
+    touch(conn, name)
+
+
+def delete_model_tag(conn: Connection, name: str, key: str) -> None:
+    """Remove a tag from a model; NotFoundError if it has no such tag.
+
+    Example:
+        >>> delete_model_tag(conn, "churn", "team")  # doctest: +SKIP
+    """
+    t = registered_model_tags.c
+    model_row(conn, name, lock=True)
+    gone = conn.execute(delete(registered_model_tags).where(t.name == name, t.key == key))
+    if gone.rowcount == 0:
+        raise NotFoundError(f"model {name!r} has no tag {key!r}")
+    touch(conn, name)
 
 
 def _retried(row: Row[Any], source: str, run_id: str | None, digest: str | None) -> Row[Any]:
@@ -176,6 +221,62 @@ def create_version(
         conn, model_version_tags, sorted(rows, key=lambda r: r["key"]), ["name", "version", "key"]
     )
     return version_row(conn, name, version)
+
+
+def describe_version(conn: Connection, name: str, version: int, description: str | None) -> None:
+    """Replace a version's description.
+
+    Example:
+        >>> describe_version(conn, "churn", 3, "retrained")  # doctest: +SKIP
+    """
+    model_row(conn, name, lock=True)
+    version_row(conn, name, version)
+    mv = model_versions.c
+    conn.execute(
+        update(model_versions)
+        .where(mv.name == name, mv.version == version)
+        .values(description=description, last_updated_time=now_ms())
+    )
+
+
+def delete_version(conn: Connection, name: str, version: int) -> None:
+    """Delete a version with its tags and the aliases on it; its number is never reused.
+
+    Example:
+        >>> delete_version(conn, "churn", 5)  # doctest: +SKIP
+    """
+    model_row(conn, name, lock=True)
+    version_row(conn, name, version)
+    mv = model_versions.c
+    conn.execute(delete(model_versions).where(mv.name == name, mv.version == version))
+    touch(conn, name)
+
+
+def set_version_tags(conn: Connection, name: str, version: int, tags: Mapping[str, str]) -> None:
+    """Set (or overwrite) tags on a version.
+
+    Example:
+        >>> set_version_tags(conn, "churn", 3, {"validated": "yes"})  # doctest: +SKIP
+    """
+    model_row(conn, name, lock=True)
+    version_row(conn, name, version)
+    rows = [{"name": name, "version": version, "key": k, "value": v} for k, v in tags.items()]
+    upsert(conn, model_version_tags, rows, ["name", "version", "key"])
+
+
+def delete_version_tag(conn: Connection, name: str, version: int, key: str) -> None:
+    """Remove a tag from a version; NotFoundError if it has no such tag.
+
+    Example:
+        >>> delete_version_tag(conn, "churn", 3, "validated")  # doctest: +SKIP
+    """
+    version_row(conn, name, version)
+    t = model_version_tags.c
+    gone = conn.execute(
+        delete(model_version_tags).where(t.name == name, t.version == version, t.key == key)
+    )
+    if gone.rowcount == 0:
+        raise NotFoundError(f"version {version} of model {name!r} has no tag {key!r}")
 
 
 def record_trust(

@@ -36,8 +36,8 @@ from tiffin.errors import (
     MissingDependencyError,
     NotFoundError,
 )
-from tiffin.store.artifacts_fs import Listing, SourceFile, check_stored, copy_stream
-from tiffin.store.artifacts_labels import COMPLETE_MARKER, PENDING_MARKER, parents
+from tiffin.store.artifacts.fs import Listing, SourceFile, check_stored, copy_stream
+from tiffin.store.artifacts.labels import COMPLETE_MARKER, PENDING_MARKER, parents
 
 __all__ = ["FsspecBackend"]
 

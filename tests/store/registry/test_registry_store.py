@@ -6,7 +6,7 @@ import pytest
 
 from tiffin.errors import AlreadyExistsError, ConflictError, NotFoundError, SchemaError
 from tiffin.store import RegistryStore
-from tiffin.store.registry_lookup import versions_text
+from tiffin.store.registry.lookup import versions_text
 
 DIGEST = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 

@@ -1,7 +1,7 @@
 """Artifacts on a local filesystem: walked by directory fd, published by no-replace rename.
 
 Every operation opens the root, then each segment relative to the previous one without following
-symlinks (``artifacts_fs.opendir``), so a symlink anywhere under the root is refused at the moment
+symlinks (``fs.opendir``), so a symlink anywhere under the root is refused at the moment
 of use, whatever it points to; the joined path is also resolved and must stay inside the root.
 Writes land in a ``.tmp-<uuid>`` sibling, are fsynced, and are published by a no-replace link
 (files) or rename (directories): readers never see a partial file or directory, and nothing stored
@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from tiffin.errors import AlreadyExistsError, IntegrityError, NotFoundError
-from tiffin.store.artifacts_fs import (
+from tiffin.store.artifacts.fs import (
     READ_FLAGS,
     Listing,
     SourceFile,
@@ -39,7 +39,7 @@ from tiffin.store.artifacts_fs import (
     walk_error,
     write_new,
 )
-from tiffin.store.artifacts_labels import TMP_PREFIX
+from tiffin.store.artifacts.labels import TMP_PREFIX
 
 __all__ = ["LocalBackend"]
 

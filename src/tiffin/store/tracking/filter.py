@@ -1,7 +1,7 @@
 """A small, real parser for MLflow's run filter and order-by strings (no ``eval``, no sqlparse).
 
 Why a parser: the filter comes from clients, so it must become data (a list of comparisons)
-that :mod:`tiffin.store.search_sql` compiles into bound SQL parameters, never text spliced into
+that :mod:`tiffin.store.tracking.search` compiles into bound SQL parameters, never text spliced into
 a query. It accepts MLflow's common subset::
 
     metrics.acc > 0.9 and params.optimizer = 'adam' and tags.`team name` LIKE 'ml%'
@@ -15,7 +15,7 @@ quoted strings. Clauses join with ``AND`` (MLflow has no ``OR`` either). A mista
 SchemaError saying where it is.
 
 Example:
-    >>> from tiffin.store.search_filter import parse_filter
+    >>> from tiffin.store.tracking.filter import parse_filter
     >>> parse_filter("metrics.acc > 0.9 and params.opt = 'adam'")[0]
     Comparison(kind='metric', key='acc', op='>', value=0.9)
 """

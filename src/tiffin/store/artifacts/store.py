@@ -5,8 +5,9 @@ to one canonical relative form or refuses it, and each backend checks containmen
 joining it with the root. Artifacts are immutable: writing to a label that exists is an
 ``AlreadyExistsError``. A directory is published atomically, so readers never see part of one:
 locally by renaming a fsynced ``.tmp-<uuid>`` sibling into place, on S3 (which cannot rename)
-by a completion marker written after every file (see ``artifacts_remote``). Data is streamed in
-1 MiB pieces (5 MiB multipart parts on S3), so memory stays flat however big the model.
+by a completion marker written after every file (see :mod:`tiffin.store.artifacts.remote`). Data
+is streamed in 1 MiB pieces (5 MiB multipart parts on S3), so memory stays flat however big the
+model.
 
 Errors: ``FormatError`` for a refused label, ``AlreadyExistsError`` for an existing destination,
 ``NotFoundError`` for a missing (or, on S3, not yet complete) artifact, ``IntegrityError`` for a
@@ -33,14 +34,14 @@ from typing import IO, Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 from tiffin.errors import FormatError, NotFoundError
-from tiffin.store.artifacts_fs import (
+from tiffin.store.artifacts.fs import (
     DownloadTarget,
     Listing,
     SourceFile,
     source_file,
     source_files,
 )
-from tiffin.store.artifacts_labels import safe_relpath
+from tiffin.store.artifacts.labels import safe_relpath
 
 __all__ = ["ArtifactStore", "safe_relpath"]
 
@@ -80,11 +81,11 @@ class ArtifactStore:
         self.root_uri = root_uri
         local = _local_root(root_uri)
         if local is not None:
-            from tiffin.store.artifacts_local import LocalBackend
+            from tiffin.store.artifacts.local import LocalBackend
 
             self._backend: _Backend = LocalBackend(local)
         else:
-            from tiffin.store.artifacts_remote import FsspecBackend
+            from tiffin.store.artifacts.remote import FsspecBackend
 
             self._backend = FsspecBackend(root_uri, storage_options or {})
 

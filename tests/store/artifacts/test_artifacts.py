@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 from tiffin.errors import AlreadyExistsError, FormatError, IntegrityError, NotFoundError
-from tiffin.store import artifacts_fs, artifacts_remote
 from tiffin.store.artifacts import ArtifactStore
+from tiffin.store.artifacts import fs as artifacts_fs
+from tiffin.store.artifacts import remote as artifacts_remote
 
 # pytest puts this directory on sys.path (no __init__.py here), so the sibling is importable
 from test_artifacts_labels import TRAVERSALS  # isort: skip

@@ -10,7 +10,7 @@ import pytest
 
 from tiffin.errors import FormatError
 from tiffin.store.artifacts import safe_relpath
-from tiffin.store.artifacts_labels import parents
+from tiffin.store.artifacts.labels import parents
 
 # the P-cases of security.md 6.1 that a label can carry, and the brief's own list
 TRAVERSALS = [
