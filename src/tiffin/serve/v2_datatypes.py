@@ -24,7 +24,7 @@ import numpy as np
 
 from tiffin.format.base64_text import Base64Error, decode_base64_values
 from tiffin.format.types import DataType, ValueType
-from tiffin.pyfunc.enforce_problems import Problem, show
+from tiffin.pyfunc.enforce import Problem, show
 
 __all__ = [
     "BYTES",

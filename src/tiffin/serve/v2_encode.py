@@ -26,8 +26,7 @@ import numpy as np
 import orjson
 
 from tiffin.format.schema import Signature
-from tiffin.pyfunc.enforce_problems import InputSchemaError, Problem
-from tiffin.pyfunc.enforce_values import is_missing
+from tiffin.pyfunc.enforce import InputSchemaError, Problem, is_missing
 from tiffin.serve.v2_datatypes import BYTES, datatype_of
 
 __all__ = ["DEFAULT_OUTPUT", "encode_infer_response", "output_arrays"]

@@ -28,7 +28,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from tiffin.errors import NotFoundError, TiffinError
-from tiffin.pyfunc.enforce_problems import show
+from tiffin.pyfunc.enforce import show
 from tiffin.serve.errors import (
     RequestError,
     UnsupportedMediaTypeError,
