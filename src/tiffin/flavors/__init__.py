@@ -1,4 +1,4 @@
-"""Flavors: one module per framework, each with the same functions.
+"""Flavors: one entry (a module or a package) per framework, each with the same functions.
 
 ``FLAVOR_NAME``, ``save_model``, ``log_model`` (with the store), ``load_model``,
 ``_load_pyfunc(model_dir, mlmodel, model_config, *, decision)``, ``code_on_load(model_dir,

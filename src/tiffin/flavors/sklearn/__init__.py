@@ -4,7 +4,14 @@ The directory it writes is MLflow's (``loader_module: mlflow.sklearn``, an ``skl
 ``model.skops``), so ``mlflow.pyfunc.load_model`` reads it. MLflow's loader takes its skops
 trust list from the model file itself; we write ``skops_trusted_types`` for MLflow's sake but
 never read it: tiffin loads skops files against a fixed allowlist in our code
-(:mod:`tiffin.flavors.sklearn_skops`), after checking tree arrays that scikit-learn does not.
+(:mod:`tiffin.flavors.sklearn.skops`), after checking tree arrays that scikit-learn does not.
+
+This package is the template a flavor follows: ``__init__`` holds the flavor functions; the
+format-specific parts sit beside it: :mod:`~tiffin.flavors.sklearn.skops` (skops save and the
+safe load), :mod:`~tiffin.flavors.sklearn.tree_check` and
+:mod:`~tiffin.flavors.sklearn.neighbors_check` (array validation scikit-learn does not do),
+:mod:`~tiffin.flavors.sklearn.skops_reader` (reads skops files without importing skops, against a
+fixed allowlist).
 
 Example:
     >>> from sklearn.linear_model import LogisticRegression
@@ -67,10 +74,10 @@ def get_default_pip_requirements(serialization_format: str = "skops") -> list[st
 def _dump(model: Any, file: Path, fmt: str) -> list[str] | None:
     """Write the estimator; for skops return the type list MLflow's loader needs."""
     if fmt == "skops":
-        from tiffin.flavors import sklearn_skops
+        from tiffin.flavors.sklearn import skops
 
-        sklearn_skops.dump(model, file)  # UnsupportedSafeSerializationError if skops cannot
-        refused = sklearn_skops.untrusted_types(file)  # our own audit: what load would refuse
+        skops.dump(model, file)  # UnsupportedSafeSerializationError if skops cannot
+        refused = skops.untrusted_types(file)  # our own audit: what load would refuse
         if refused:
             raise UnsupportedSafeSerializationError(
                 f"{type(model).__name__} cannot be saved so that it loads without trust: "
@@ -228,10 +235,10 @@ def _read(file: Path, fmt: str, decision: TrustDecision) -> Any:
 
     if fmt == "skops":
         from tiffin.errors import UntrustedModelError
-        from tiffin.flavors import sklearn_skops
+        from tiffin.flavors.sklearn import skops
 
         try:
-            return sklearn_skops.load(file)
+            return skops.load(file)
         except UntrustedModelError:
             if not decision.trusted:
                 raise
