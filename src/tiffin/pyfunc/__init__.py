@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tiffin.pyfunc.load import load_model
-    from tiffin.pyfunc.model import PyFuncModel
+    from tiffin.pyfunc.model import PyFuncLoader, PyFuncModel
     from tiffin.pyfunc.python_model import (
         PythonModel,
         PythonModelContext,
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "PyFuncLoader",
     "PyFuncModel",
     "PythonModel",
     "PythonModelContext",
@@ -34,6 +35,7 @@ __all__ = [
 ]
 
 _WHERE = {
+    "PyFuncLoader": "tiffin.pyfunc.model",
     "PyFuncModel": "tiffin.pyfunc.model",
     "PythonModel": "tiffin.pyfunc.python_model",
     "PythonModelContext": "tiffin.pyfunc.python_model",

@@ -24,7 +24,7 @@ from tiffin import plugins
 from tiffin.errors import NotFoundError
 from tiffin.format.mlmodel import MLModel
 from tiffin.pyfunc.codepath import isolated_code_path
-from tiffin.pyfunc.model import PyFuncModel
+from tiffin.pyfunc.model import PyFuncLoader, PyFuncModel
 from tiffin.pyfunc.trust import TrustDecision, check_trust
 from tiffin.store.model_uris import ResolvedModel
 
@@ -137,13 +137,13 @@ def _load_impl(
     model_config: dict[str, Any] | None,
     decision: TrustDecision,
 ) -> Any:
-    """Our loaders take ``(model_dir, mlmodel, model_config, *, decision)``; foreign ones
+    """Our loaders implement :class:`~tiffin.pyfunc.model.PyFuncLoader`; foreign ones take
     MLflow's ``(data_path[, model_config])``, and only with a trusted decision."""
     loader_name = str(conf.get("loader_module", ""))
     ours = plugins.loader_for(loader_name)
     if ours is not None:
-        module = importlib.import_module(ours)
-        return module._load_pyfunc(model_dir, mlmodel, model_config, decision=decision)
+        load: PyFuncLoader = importlib.import_module(ours)._load_pyfunc
+        return load(model_dir, mlmodel, model_config, decision=decision)
     data = str(conf["data"]) if conf.get("data") else "."
     data_path = str(decision.require(model_dir / data, f"loader_module {loader_name!r}"))
     module = importlib.import_module(loader_name)

@@ -6,7 +6,8 @@ trust list from the model file itself; we write ``skops_trusted_types`` for MLfl
 never read it: tiffin loads skops files against a fixed allowlist in our code
 (:mod:`tiffin.flavors.sklearn.skops`), after checking tree arrays that scikit-learn does not.
 
-This package is the template a flavor follows: ``__init__`` holds the flavor functions; the
+This package is the template a flavor follows: ``__init__`` holds the flavor functions (its
+``_load_pyfunc`` is checked against :class:`tiffin.pyfunc.model.PyFuncLoader`); the
 format-specific parts sit beside it: :mod:`~tiffin.flavors.sklearn.skops` (skops save and the
 safe load), :mod:`~tiffin.flavors.sklearn.tree_check` and
 :mod:`~tiffin.flavors.sklearn.neighbors_check` (array validation scikit-learn does not do),
@@ -26,7 +27,7 @@ import pickle
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tiffin import plugins
 from tiffin.errors import FormatError, NotFoundError, UnsupportedSafeSerializationError
@@ -39,6 +40,9 @@ from tiffin.pyfunc.load import resolve_model
 from tiffin.pyfunc.python_model import copy_code_paths
 from tiffin.pyfunc.save import SaveOptions, finish_model, python_version
 from tiffin.pyfunc.trust import TrustDecision, check_trust
+
+if TYPE_CHECKING:
+    from tiffin.pyfunc.model import PyFuncLoader
 
 __all__ = [
     "FLAVOR_NAME",
@@ -285,6 +289,10 @@ def _load_pyfunc(
     estimator = _read(*_model_file(Path(model_dir), mlmodel), decision)
     predict_fn = str(mlmodel.flavors.get("python_function", {}).get("predict_fn") or "predict")
     return _SklearnPyfunc(estimator, predict_fn)
+
+
+if TYPE_CHECKING:  # the loader contract, checked by mypy
+    _conforms: PyFuncLoader = _load_pyfunc
 
 
 def log_model(
