@@ -36,10 +36,10 @@ from tiffin.format.mlmodel import MLModel
 from tiffin.format.model_paths import inside_model
 from tiffin.format.schema import Signature
 from tiffin.plugins import import_optional
-from tiffin.pyfunc.load import resolve_model
+from tiffin.pyfunc.open import open_model
 from tiffin.pyfunc.python_model import copy_code_paths
 from tiffin.pyfunc.save import SaveOptions, finish_model, python_version
-from tiffin.pyfunc.trust import TrustDecision, check_trust
+from tiffin.pyfunc.trust import TrustDecision
 
 if TYPE_CHECKING:
     from tiffin.pyfunc.model import PyFuncLoader
@@ -261,11 +261,8 @@ def load_model(model_uri: str | Path, *, trust: bool = False) -> Any:
     Example:
         >>> clf = load_model("clf")  # doctest: +SKIP
     """
-    resolved = resolve_model(model_uri)
-    model_dir = resolved.path
-    mlmodel = MLModel.load(model_dir)
-    decision = check_trust(model_dir, mlmodel, trust=trust, registry=resolved)
-    return _read(*_model_file(model_dir, mlmodel), decision)
+    opened = open_model(model_uri, trust=trust)
+    return _read(*_model_file(opened.model_dir, opened.mlmodel), opened.decision)
 
 
 class _SklearnPyfunc:
