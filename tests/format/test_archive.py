@@ -28,7 +28,7 @@ from tiffin.format.archive import is_archive, pack, unpack
 from tiffin.format.archive_cache import cache_root, unpack_cached
 from tiffin.format.archive_checks import ArchiveLimits
 from tiffin.format.manifest import MANIFEST_FILE, Manifest, write_manifest
-from tiffin.pyfunc.load import resolve_model
+from tiffin.pyfunc.open import resolve_model
 
 TRICKY_FILES = [
     "MLmodel",

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from tiffin.format.schema import ColSpec, Schema
-from tiffin.pyfunc.enforce_problems import InputSchemaError
+from tiffin.pyfunc.enforce import InputSchemaError
 from tiffin.serve.mlflow.wire_types import read_as_declared
 
 SCHEMA = Schema(

@@ -15,7 +15,7 @@ import tiffin
 from tiffin.errors import SchemaError
 from tiffin.format.schema import ColSpec, ParamSchema, ParamSpec, Schema, Signature, TensorSpec
 from tiffin.format.types import Array, DataType
-from tiffin.pyfunc.enforce_problems import InputSchemaError
+from tiffin.pyfunc.enforce import InputSchemaError
 from tiffin.serve.errors import BadRequestError
 from tiffin.serve.v2.codec import decode_infer_request, encode_infer_response
 from tiffin.serve.v2.metadata import model_metadata, server_metadata

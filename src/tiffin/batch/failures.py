@@ -27,8 +27,7 @@ from typing import Any
 from tiffin.errors import SchemaError
 from tiffin.format.schema import ColSpec, Schema
 from tiffin.format.types import DataType
-from tiffin.pyfunc.enforce_problems import InputSchemaError, Problem, rows_detail, show
-from tiffin.pyfunc.wire_nulls import refuse_wire_nulls
+from tiffin.pyfunc.enforce import InputSchemaError, Problem, refuse_wire_nulls, rows_detail, show
 
 __all__ = ["Failure", "explain"]
 
@@ -45,7 +44,7 @@ class Failure:
         frame: The piece's rows as a DataFrame (types inferred when parsing as the signature's
             types failed), or ``None`` when even that failed.
         from_text: The piece came from CSV or JSON Lines, where the server's rule for missing
-            values applies (:func:`tiffin.pyfunc.wire_nulls.refuse_wire_nulls`).
+            values applies (:func:`tiffin.pyfunc.enforce.wire_nulls.refuse_wire_nulls`).
     """
 
     error: Exception

@@ -16,7 +16,7 @@ Three paired runs of a process-pool prototype against these threads: 8.6-13.0 s 
 5.7-8.7 s wall, 7.6-8.5 s against 4.6-5.0 s of CPU, 0.61 GiB against 0.36-0.40 GiB peak. A model
 whose ``predict`` holds the GIL (pure Python) gains nothing from more workers.
 
-Missing values follow the server's rule (:mod:`tiffin.pyfunc.wire_nulls`): an empty CSV cell
+Missing values follow the server's rule (:mod:`tiffin.pyfunc.enforce.wire_nulls`): an empty CSV cell
 or a JSON Lines record without the key, in a required ``float``/``double`` column, is an error
 naming the column and the row, as ``/invocations`` answers 400 for it; Parquet can hold a real
 NaN, which passes as in-process.
@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 from tiffin.batch.failures import Failure, explain
 from tiffin.errors import InvalidValueError, SchemaError
 from tiffin.plugins import import_optional
-from tiffin.pyfunc.wire_nulls import refuse_wire_nulls
+from tiffin.pyfunc.enforce import refuse_wire_nulls
 
 if TYPE_CHECKING:
     from tiffin.batch.pieces import Piece

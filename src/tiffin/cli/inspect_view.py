@@ -15,13 +15,12 @@ def describe(model_uri: str) -> dict[str, Any]:
     """A JSON-ready description of the model at ``model_uri``."""
     from tiffin.errors import FormatError, IntegrityError
     from tiffin.format.manifest import scan_files, verify_manifest
-    from tiffin.format.mlmodel import MLModel
-    from tiffin.pyfunc.load import resolve_model
+    from tiffin.pyfunc.open import locate_model
     from tiffin.pyfunc.trust import code_reasons
 
-    resolved = resolve_model(model_uri)
-    model_dir = resolved.path
-    mlmodel = MLModel.load(model_dir)
+    # locate, not open: inspection reports what the gate would say instead of being refused
+    located = locate_model(model_uri)
+    model_dir, mlmodel, resolved = located.model_dir, located.mlmodel, located.resolved
     try:
         manifest = verify_manifest(model_dir, expected_digest=resolved.digest)
         state = "ok" if manifest is not None else "no manifest"

@@ -246,13 +246,10 @@ def inspect(model_uri: str, as_json: bool) -> None:
 @click.option("--trust", is_flag=True, help="Accept code-executing content (still checks files).")
 def verify(model_uri: str, trust: bool) -> None:
     """Check every file against the manifest and run the trust gate; load nothing."""
-    from tiffin.format.mlmodel import MLModel
-    from tiffin.pyfunc.load import resolve_model
-    from tiffin.pyfunc.trust import check_trust
+    from tiffin.pyfunc.open import open_model
 
-    resolved = resolve_model(model_uri)
-    model_dir = resolved.path
-    decision = check_trust(model_dir, MLModel.load(model_dir), trust=trust, registry=resolved)
+    opened = open_model(model_uri, trust=trust)
+    model_dir, decision = opened.model_dir, opened.decision
     if decision.manifest is None:
         click.echo(f"{model_dir}: no manifest (not written by tiffin); no symlinks found")
     else:

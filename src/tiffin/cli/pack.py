@@ -38,7 +38,7 @@ def pack_command(model_uri: str, output_path: Path, add_manifest: bool, overwrit
     registry recorded); links and special files are refused.
     """
     from tiffin.format.archive import pack
-    from tiffin.pyfunc.load import resolve_model
+    from tiffin.pyfunc.open import resolve_model
 
     resolved = resolve_model(model_uri)
     manifest = pack(

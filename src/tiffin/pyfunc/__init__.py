@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tiffin.pyfunc.load import load_model
-    from tiffin.pyfunc.model import PyFuncModel
+    from tiffin.pyfunc.model import PyFuncLoader, PyFuncModel
+    from tiffin.pyfunc.open import OpenedModel, open_model
     from tiffin.pyfunc.python_model import (
         PythonModel,
         PythonModelContext,
@@ -25,20 +26,26 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "OpenedModel",
+    "PyFuncLoader",
     "PyFuncModel",
     "PythonModel",
     "PythonModelContext",
     "load_model",
     "log_model",
+    "open_model",
     "save_model",
 ]
 
 _WHERE = {
+    "OpenedModel": "tiffin.pyfunc.open",
+    "PyFuncLoader": "tiffin.pyfunc.model",
     "PyFuncModel": "tiffin.pyfunc.model",
     "PythonModel": "tiffin.pyfunc.python_model",
     "PythonModelContext": "tiffin.pyfunc.python_model",
     "load_model": "tiffin.pyfunc.load",
     "log_model": "tiffin.pyfunc.python_model",
+    "open_model": "tiffin.pyfunc.open",
     "save_model": "tiffin.pyfunc.python_model",
 }
 

@@ -1,7 +1,8 @@
 """``load_model``: from a path or URI to a :class:`PyFuncModel`, through the trust gate.
 
-The order matters: the MLmodel is parsed (plain YAML, no code), the trust gate verifies the
-files and refuses code-executing content unless trusted, and only then is a loader found, by
+The order matters: the model is opened (:func:`tiffin.pyfunc.open.open_model`: the MLmodel is
+parsed, plain YAML, no code, and the trust gate verifies the files and refuses code-executing
+content unless trusted), and only then is a loader found, by
 looking the file's ``loader_module`` up in :mod:`tiffin.plugins`. A name we do not know is only
 imported for a trusted model, from the model's own ``code/`` directory, isolated from others.
 
@@ -15,75 +16,19 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 from tiffin import plugins
-from tiffin.errors import NotFoundError
 from tiffin.format.mlmodel import MLModel
 from tiffin.pyfunc.codepath import isolated_code_path
-from tiffin.pyfunc.model import PyFuncModel
-from tiffin.pyfunc.trust import TrustDecision, check_trust
-from tiffin.store.model_uris import ResolvedModel
+from tiffin.pyfunc.model import PyFuncLoader, PyFuncModel
+from tiffin.pyfunc.open import open_model
+from tiffin.pyfunc.trust import TrustDecision
 
-__all__ = ["load_model", "resolve_local_path", "resolve_model"]
+__all__ = ["load_model"]
 
 PYFUNC = "python_function"
-
-
-def resolve_local_path(model_uri: str | Path) -> Path:
-    """A local directory for a path or ``file://`` URI; other schemes are not handled here.
-
-    A single-file model (``model.tiffin``) is unpacked safely and its directory returned.
-
-    Example:
-        >>> resolve_local_path("file:///tmp/m")
-        PosixPath('/tmp/m')
-    """
-    text = str(model_uri)
-    if text.startswith("file:"):
-        parsed = urlparse(text)
-        if parsed.netloc not in ("", "localhost"):
-            raise NotFoundError(f"{text}: file URIs must name a local path (no host)")
-        text = unquote(parsed.path)
-    elif "://" in text or text.startswith(("runs:/", "models:/")):
-        raise NotFoundError(f"{text}: not a local path; use resolve_model for store URIs")
-    path = Path(text).expanduser()
-    if not path.exists():
-        raise NotFoundError(f"no model at {path}")
-    return _unpacked(path)
-
-
-def _unpacked(path: Path) -> Path:
-    """A ``.tiffin`` file (or any zip) becomes its verified, cached directory; see
-    :mod:`tiffin.format.archive_cache`. Directories are returned as they are."""
-    if not path.is_file():
-        return path
-    from tiffin.format.archive import is_archive
-    from tiffin.format.archive_cache import unpack_cached
-
-    return unpack_cached(path) if is_archive(path) else path
-
-
-def resolve_model(model_uri: str | Path) -> ResolvedModel:
-    """A local directory for any model URI; for ``models:/`` ones also the registry's digest,
-    the version, and whether a person's trust decision is in force for it.
-
-    Example:
-        >>> resolve_model("models:/churn@champion")  # doctest: +SKIP
-        ResolvedModel(path=PosixPath('.../artifacts/model'), digest='3f1c...', name='churn',
-                      version=3, vouched=True)
-    """
-    text = str(model_uri)
-    if text.startswith(("runs:/", "models:/")):
-        from tiffin.store.model_uris import resolve_model_uri
-        from tiffin.store.tracking_uri import get_tracking_uri
-
-        resolved = resolve_model_uri(text, get_tracking_uri())
-        return replace(resolved, path=_unpacked(resolved.path))
-    return ResolvedModel(resolve_local_path(model_uri))
 
 
 def load_model(
@@ -112,13 +57,9 @@ def load_model(
         >>> model = load_model("model_dir")  # doctest: +SKIP
         >>> model.predict(df)  # doctest: +SKIP
     """
-    resolved = resolve_model(model_uri)
-    model_dir = resolved.path
-    mlmodel = MLModel.load(model_dir)
-    conf = mlmodel.flavors.get(PYFUNC)
-    if conf is None:
-        raise NotFoundError(f'{model_dir}: model does not have the "python_function" flavor')
-    decision = check_trust(model_dir, mlmodel, trust=trust, registry=resolved)
+    opened = open_model(model_uri, trust=trust, flavor=PYFUNC)
+    model_dir, mlmodel, decision = opened.model_dir, opened.mlmodel, opened.decision
+    conf = mlmodel.flavors[PYFUNC]
     merged = {**(conf.get("config") or {}), **(model_config or {})}
     code = conf.get("code")
     code_dir = decision.require(model_dir / str(code), "Python code to import") if code else None
@@ -137,13 +78,13 @@ def _load_impl(
     model_config: dict[str, Any] | None,
     decision: TrustDecision,
 ) -> Any:
-    """Our loaders take ``(model_dir, mlmodel, model_config, *, decision)``; foreign ones
+    """Our loaders implement :class:`~tiffin.pyfunc.model.PyFuncLoader`; foreign ones take
     MLflow's ``(data_path[, model_config])``, and only with a trusted decision."""
     loader_name = str(conf.get("loader_module", ""))
     ours = plugins.loader_for(loader_name)
     if ours is not None:
-        module = importlib.import_module(ours)
-        return module._load_pyfunc(model_dir, mlmodel, model_config, decision=decision)
+        load: PyFuncLoader = importlib.import_module(ours)._load_pyfunc
+        return load(model_dir, mlmodel, model_config, decision=decision)
     data = str(conf["data"]) if conf.get("data") else "."
     data_path = str(decision.require(model_dir / data, f"loader_module {loader_name!r}"))
     module = importlib.import_module(loader_name)

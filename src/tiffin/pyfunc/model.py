@@ -16,19 +16,58 @@ from __future__ import annotations
 import inspect
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tiffin.errors import InvalidValueError, SchemaError
 from tiffin.format.mlmodel import MLModel
 from tiffin.format.schema import Signature
 
-__all__ = ["PyFuncImpl", "PyFuncModel"]
+if TYPE_CHECKING:
+    from tiffin.pyfunc.trust import TrustDecision
+
+__all__ = ["PyFuncImpl", "PyFuncLoader", "PyFuncModel"]
 
 
 class PyFuncImpl(Protocol):
     """What a flavor's ``_load_pyfunc`` returns."""
 
     def predict(self, model_input: Any, params: dict[str, Any] | None = None) -> Any: ...
+
+
+class PyFuncLoader(Protocol):
+    """The loader contract: the ``_load_pyfunc`` of a module that :data:`tiffin.plugins.LOADERS`
+    (or a ``tiffin.flavors`` entry point) names, which :func:`tiffin.pyfunc.load_model` calls
+    once the trust gate has decided.
+
+    ``decision`` is the gate's unforgeable :class:`~tiffin.pyfunc.trust.TrustDecision`: anything
+    that deserializes code passes it on (see :mod:`tiffin.pyfunc.unpickle`), so an untrusted
+    model cannot run code. ``model_config`` is the saved ``config`` merged with the caller's.
+
+    Optional part of the contract: a module-level ``code_on_load(model_dir: Path, mlmodel:
+    MLModel) -> dict[str, str]``, what loading will execute (path -> why), asked by the gate
+    *before* anything loads (:func:`tiffin.format.runs_code.code_reasons`, which looks it up
+    with ``getattr``); a loader without it runs nothing beyond what sniffing its files finds.
+
+    Implemented by :mod:`tiffin.flavors.sklearn`, :mod:`tiffin.pyfunc.python_model` and
+    :mod:`tiffin.integrations.kedro.pipeline_model`; each checks its ``_load_pyfunc`` against
+    this protocol with mypy (``_conforms: PyFuncLoader = _load_pyfunc`` under ``TYPE_CHECKING``).
+    Foreign loaders that MLflow files name keep MLflow's ``_load_pyfunc(data_path[,
+    model_config])`` and are called only for trusted models.
+
+    Example:
+        >>> from tiffin.flavors.sklearn import _load_pyfunc
+        >>> loader: PyFuncLoader = _load_pyfunc
+        >>> model = loader(model_dir, MLModel.load(model_dir), decision=decision)  # doctest: +SKIP
+    """
+
+    def __call__(
+        self,
+        model_dir: Path,
+        mlmodel: MLModel,
+        model_config: dict[str, Any] | None = None,
+        *,
+        decision: TrustDecision,
+    ) -> PyFuncImpl: ...
 
 
 def _accepts_params(fn: Any) -> bool:

@@ -30,6 +30,7 @@ from tiffin.format.schema import Signature
 from tiffin.pyfunc.save import SaveOptions, finish_model, python_version
 
 if TYPE_CHECKING:
+    from tiffin.pyfunc.model import PyFuncLoader
     from tiffin.pyfunc.trust import TrustDecision
 
 __all__ = ["FLAVOR_NAME", "PythonModel", "PythonModelContext", "log_model", "save_model"]
@@ -251,3 +252,7 @@ def _load_pyfunc(
     wrapper = _Wrapper(python_model, _context(Path(model_dir), conf, dict(model_config or {})))
     wrapper._ensure_loaded()
     return wrapper
+
+
+if TYPE_CHECKING:  # the loader contract, checked by mypy
+    _conforms: PyFuncLoader = _load_pyfunc

@@ -195,8 +195,6 @@ CATALOG_TRUST_HINT = (
 def _registry_trusts(resolved: Any) -> bool:
     """Whether the registry vouches for running this version: the files must match its digest
     (IntegrityError when they do not) and a person's trust decision must be in force."""
-    from tiffin.format.mlmodel import MLModel
-    from tiffin.pyfunc.trust import check_trust
+    from tiffin.pyfunc.open import open_model
 
-    check_trust(resolved.path, MLModel.load(resolved.path), trust=True, registry=resolved)
-    return bool(resolved.vouched)
+    return bool(open_model(resolved, trust=True).resolved.vouched)

@@ -42,6 +42,7 @@ from tiffin.integrations.kedro.graph import InferenceGraph, data_name
 from tiffin.integrations.kedro.isolation import guard_shared, isolate_input
 
 if TYPE_CHECKING:
+    from tiffin.pyfunc.model import PyFuncLoader
     from tiffin.pyfunc.trust import TrustDecision
 
 __all__ = ["FLAVOR_NAME", "LOADER_MODULE", "PIPELINE_FILE", "PipelinePredictor"]
@@ -146,6 +147,10 @@ def _load_pyfunc(
         "pipeline.yml names and loads artifacts through Kedro datasets)",
     )
     return load_pipeline(Path(model_dir))
+
+
+if TYPE_CHECKING:  # the loader contract, checked by mypy
+    _conforms: PyFuncLoader = _load_pyfunc
 
 
 # --- saving ---------------------------------------------------------------------------------

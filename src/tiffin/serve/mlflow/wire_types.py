@@ -13,13 +13,13 @@ not choose, so this step reads the numbers the way the signature declares them, 
 * NaN in a *required* ``float``/``double`` column can only be a null or a missing cell (JSON
   cannot write NaN), so it is refused naming the column and rows, instead of reaching the model
   and failing there as a 500 (the rule batch prediction applies too:
-  :mod:`tiffin.pyfunc.wire_nulls`);
+  :mod:`tiffin.pyfunc.enforce.wire_nulls`);
 * a ``binary`` column takes base64 text (JSON and CSV have no bytes; MLflow writes
   ``base64.encodebytes`` text in its examples and decodes it on ``dataframe_*`` requests), decoded
   by :func:`tiffin.format.base64_text.decode_base64_values`.
 
 Input that is not a frame (``inputs`` as ``{"column": [values]}``, a list of rows) is first
-made one the way enforcement would (:func:`tiffin.pyfunc.enforce_inputs.to_frame`), so every
+made one the way enforcement would (:func:`tiffin.pyfunc.enforce.to_frame`), so every
 JSON form is read alike.
 
 Everything else is left to enforcement, which reports it with the usual messages.
@@ -42,10 +42,15 @@ import numpy as np
 from tiffin.format.base64_text import Base64Error, decode_base64_values
 from tiffin.format.schema import ColSpec, Schema
 from tiffin.format.types import DataType
-from tiffin.pyfunc.enforce_frames import column_plan
-from tiffin.pyfunc.enforce_inputs import to_frame
-from tiffin.pyfunc.enforce_problems import InputSchemaError, Problem, held_at
-from tiffin.pyfunc.wire_nulls import null_problem, required_floats
+from tiffin.pyfunc.enforce import (
+    InputSchemaError,
+    Problem,
+    column_plan,
+    held_at,
+    null_problem,
+    required_floats,
+    to_frame,
+)
 from tiffin.serve.mlflow.json_forms import FROM_NUMBERS
 
 __all__ = ["read_as_declared"]

@@ -15,7 +15,7 @@ becomes depends on the model's signature:
 Every input is checked before the model sees it: datatype against the signature type (see
 :mod:`tiffin.serve.v2.datatypes`), values against the datatype, ``len(data)`` against the product
 of ``shape``, unknown, duplicate and missing names. All problems are reported at once in one
-:class:`~tiffin.pyfunc.enforce_problems.InputSchemaError` (HTTP 400), each naming its input and
+:class:`~tiffin.pyfunc.enforce.InputSchemaError` (HTTP 400), each naming its input and
 never showing more than a few dozen characters of the client's data; a body that is not a V2
 request at all is a :class:`~tiffin.serve.errors.BadRequestError`. The request's ``parameters``
 become the model's params, except the protocol's own (Triton's and MLServer's, listed once in
@@ -41,7 +41,7 @@ from typing import Any
 
 from tiffin.format.schema import ColSpec, Schema, Signature, TensorSpec
 from tiffin.format.types import DataType
-from tiffin.pyfunc.enforce_problems import InputSchemaError, Problem, show
+from tiffin.pyfunc.enforce import InputSchemaError, Problem, show
 from tiffin.serve.errors import BadRequestError
 from tiffin.serve.limits import load_json
 from tiffin.serve.tensors import MAX_ID_CHARS, column_datatypes, tensor_datatypes

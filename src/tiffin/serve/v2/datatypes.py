@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from tiffin.format.base64_text import Base64Error, decode_base64_values
-from tiffin.pyfunc.enforce_problems import Problem, show
+from tiffin.pyfunc.enforce import Problem, show
 from tiffin.serve.tensors import BYTES, DATATYPES
 
 __all__ = ["DecodeProblem", "datatype_of", "decode_base64", "flatten", "to_array"]

@@ -26,8 +26,7 @@ import numpy as np
 import orjson
 
 from tiffin.format.schema import Signature
-from tiffin.pyfunc.enforce_problems import InputSchemaError, Problem
-from tiffin.pyfunc.enforce_values import is_missing
+from tiffin.pyfunc.enforce import InputSchemaError, Problem, is_missing
 from tiffin.serve.tensors import BYTES, DEFAULT_OUTPUT
 from tiffin.serve.v2.datatypes import datatype_of
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tiffin.pyfunc.enforce_problems import show
+from tiffin.pyfunc.enforce import show
 from tiffin.serve.errors import BadRequestError
 from tiffin.serve.tensors import RESERVED_PARAMETERS, RESERVED_PREFIX
 

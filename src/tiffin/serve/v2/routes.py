@@ -33,7 +33,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from tiffin.errors import NotFoundError
-from tiffin.pyfunc.enforce_problems import show
+from tiffin.pyfunc.enforce import show
 from tiffin.serve.errors import NotReadyError, UnsupportedMediaTypeError, error_reply
 from tiffin.serve.limits import Limits, count_rows, read_limited
 from tiffin.serve.offload import INLINE_BYTES, INLINE_ROWS, run_sized

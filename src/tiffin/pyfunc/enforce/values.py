@@ -41,7 +41,7 @@ from tiffin.format.types import (
     ValueType,
     type_repr,
 )
-from tiffin.pyfunc.enforce_problems import show
+from tiffin.pyfunc.enforce.problems import show
 
 __all__ = [
     "Issue",

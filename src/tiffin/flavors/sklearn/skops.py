@@ -2,13 +2,13 @@
 
 MLflow's loader trusts whatever type list the artifact itself carries (``skops_trusted_types``
 in the MLmodel): a file then vouches for itself. We never do that. Loading goes through
-:mod:`tiffin.flavors.skops_reader`, which checks every type the file names against a fixed
-allowlist in our code (:mod:`tiffin.flavors.skops_allowlist`: skops' defaults plus
+:mod:`tiffin.flavors.sklearn.skops_reader`, which checks every type the file names against a fixed
+allowlist in our code (:mod:`tiffin.flavors.sklearn.skops_reader.allowlist`: skops' defaults plus
 :data:`SAFE_TYPES`, each tied to one skops loader) before importing anything, and builds the
 object as skops would without importing skops (``import skops.io`` alone imports all of
 scikit-learn). The types that scikit-learn indexes without bounds checks (the tree node
 stores, the neighbors' KDTree/BallTree and their distance metric) are validated array by array
-first (:mod:`tiffin.flavors.sklearn_tree_check`, :mod:`tiffin.flavors.sklearn_neighbors_check`).
+first (:mod:`tiffin.flavors.sklearn.tree_check`, :mod:`tiffin.flavors.sklearn.neighbors_check`).
 
 The file is read once and the same bytes are audited, validated and loaded, so nothing can swap
 it in between. This module is imported lazily by the sklearn flavor; skops is imported only to
@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from tiffin.errors import FormatError, UnsupportedSafeSerializationError, UntrustedModelError
-from tiffin.flavors.sklearn_neighbors_check import BINARY_TREES, METRICS, check_binary_trees
-from tiffin.flavors.sklearn_tree_check import (
+from tiffin.flavors.sklearn.neighbors_check import BINARY_TREES, METRICS, check_binary_trees
+from tiffin.flavors.sklearn.tree_check import (
     PREDICTOR,
     Refused,
     TreeRef,
@@ -49,7 +49,7 @@ __all__ = ["SAFE_TYPES", "dump", "load", "untrusted_types"]
 
 # Types we trust beyond skops' defaults (skops already trusts every public estimator class, the
 # Cython losses, numpy arrays, scalars and ufuncs, builtins containers), each with the one skops
-# loader that writes it (skops_allowlist.LOADER_TYPES lists each under that loader only).
+# loader that writes it (skops_reader.allowlist.LOADER_TYPES lists each under that loader only).
 # Found empirically: fit and dump the estimators of linear_model, tree, ensemble,
 # preprocessing, pipeline, compose, impute, naive_bayes, neighbors, svm, cluster,
 # decomposition, feature_extraction.text, neural_network and dummy, list what
@@ -62,7 +62,7 @@ __all__ = ["SAFE_TYPES", "dump", "load", "untrusted_types"]
 # skipped our checks, ``numpy.dtype.__setstate__`` with a crafted state).
 #
 # Deliberately left out, so models using them need trust=True:
-# - distance metrics other than sklearn_neighbors_check.METRICS (PyFuncDistance calls a
+# - distance metrics other than neighbors_check.METRICS (PyFuncDistance calls a
 #   Python function from the file), and any metric outside a KDTree/BallTree.
 # - functools.partial, sklearn.utils.validation.check_array (HistGradientBoosting with
 #   categorical features): callables. Categorical TreePredictor splits are refused too.
@@ -93,14 +93,14 @@ _SAFE_TYPE_LOADERS: dict[str, str] = {
     "sklearn._loss.loss.HalfTweedieLossIdentity": "ObjectNode",
     # compose: make_column_selector (a regex and dtype filters)
     "sklearn.compose._column_transformer.make_column_selector": "ObjectNode",
-    # ensemble: HistGradientBoosting's trees, validated by sklearn_tree_check.check_predictors
+    # ensemble: HistGradientBoosting's trees, validated by tree_check.check_predictors
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor": "ObjectNode",
     # impute: IterativeImputer is experimental, so not in skops' estimator list
     "sklearn.impute._iterative.IterativeImputer": "ObjectNode",
     "sklearn.impute._iterative._ImputerTriplet": "TupleNode",
     # neighbors (KNeighbors*, RadiusNeighbors*, NearestNeighbors, Isomap, LocalOutlierFactor,
     # KernelDensity, ...): KDTree/BallTree and their metric, validated by
-    # sklearn_neighbors_check.check_binary_trees
+    # neighbors_check.check_binary_trees
     **{name: "ObjectNode" for name in sorted(BINARY_TREES | METRICS)},
     # calibration: CalibratedClassifierCV's per-fold calibrators (coefficients, numpy only)
     **dict.fromkeys(_names("sklearn.calibration", _CALIBRATORS), "ObjectNode"),
@@ -123,7 +123,7 @@ _SAFE_TYPE_LOADERS: dict[str, str] = {
     # multiclass: OneVsRest/OutputCode's stand-in for a column with one class (a constant)
     "sklearn.multiclass._ConstantPredictor": "ObjectNode",
     # tree, ensemble: node storage of DecisionTree*, forests, GradientBoosting*, AdaBoost,
-    # Bagging, IsolationForest; validated by sklearn_tree_check.check_trees
+    # Bagging, IsolationForest; validated by tree_check.check_trees
     "sklearn.tree._tree.Tree": "TreeNode",
     # ensemble: VotingClassifier/StackingClassifier ``named_estimators_``
     "sklearn.utils._bunch.Bunch": "DictNode",
@@ -170,7 +170,7 @@ def untrusted_types(path: Path) -> list[str]:
         >>> untrusted_types(Path("model.skops"))  # doctest: +SKIP
         []
     """
-    from tiffin.flavors.skops_reader import refused_types
+    from tiffin.flavors.sklearn.skops_reader import refused_types
 
     return refused_types(Path(path).read_bytes(), str(path))
 
@@ -190,7 +190,7 @@ def load(path: Path) -> Any:
     Example:
         >>> load(Path("model.skops")).predict(X)  # doctest: +SKIP
     """
-    from tiffin.flavors.skops_reader import read_skops
+    from tiffin.flavors.sklearn.skops_reader import read_skops
 
     source = str(path)
     data = Path(path).read_bytes()

@@ -1,18 +1,9 @@
-"""Schema enforcement: check a model's input and params against its signature, strictly.
+"""The two entry points of schema enforcement: a model's input, and its params.
 
-MLflow's enforcement converts what it can and warns about the rest; tiffin's refuses anything
-lossy or ambiguous, and reports **every** problem in one :class:`InputSchemaError` (a
-:class:`~tiffin.errors.SchemaError`) whose ``problems`` are data a server can return. The rules:
-
-* columns (:mod:`tiffin.pyfunc.enforce_columns`): exact dtypes pass untouched; only widenings
-  that keep every value are done; missing values are a problem in required columns only;
-* input shapes (:mod:`tiffin.pyfunc.enforce_inputs`): unnamed data is matched by position only
-  when its width equals the signature's;
-* names (:mod:`tiffin.pyfunc.enforce_frames`): missing required columns *and extra columns* are
-  problems (MLflow drops extras with a warning); output columns are in schema order;
-* cells and params (:mod:`tiffin.pyfunc.enforce_values`): one rule set for Python values;
-* tensors (:mod:`tiffin.pyfunc.enforce_tensors`): shape with ``-1`` wildcards, exact dtype or a
-  widening within one kind.
+:func:`enforce_input` sends column schemas to :mod:`tiffin.pyfunc.enforce.frames` and tensor
+schemas to :mod:`tiffin.pyfunc.enforce.tensors`; :func:`enforce_params` checks inference params
+with the cell rules of :mod:`tiffin.pyfunc.enforce.values`. Both raise one
+:class:`~tiffin.pyfunc.enforce.problems.InputSchemaError` listing every problem.
 
 Example:
     >>> import pandas as pd
@@ -32,12 +23,12 @@ import numpy as np
 
 from tiffin.format.schema import ParamSchema, ParamSpec, Schema
 from tiffin.format.types import type_repr
-from tiffin.pyfunc.enforce_frames import enforce_columns
-from tiffin.pyfunc.enforce_problems import InputSchemaError, Problem, show
-from tiffin.pyfunc.enforce_tensors import enforce_tensors
-from tiffin.pyfunc.enforce_values import Issue, check_item, check_value, is_missing
+from tiffin.pyfunc.enforce.frames import enforce_columns
+from tiffin.pyfunc.enforce.problems import InputSchemaError, Problem, show
+from tiffin.pyfunc.enforce.tensors import enforce_tensors
+from tiffin.pyfunc.enforce.values import Issue, check_item, check_value, is_missing
 
-__all__ = ["InputSchemaError", "Problem", "enforce_input", "enforce_params"]
+__all__ = ["enforce_input", "enforce_params"]
 
 
 def enforce_input(data: Any, schema: Schema) -> Any:
@@ -64,7 +55,7 @@ def enforce_input(data: Any, schema: Schema) -> Any:
         >>> enforce_input({"x": ["a"]}, schema)
         Traceback (most recent call last):
         ...
-        tiffin.pyfunc.enforce_problems.InputSchemaError: input does not match the model \
+        tiffin.pyfunc.enforce.problems.InputSchemaError: input does not match the model \
 signature (1 problem):
         - column 'x': expected double, received str (holds strings: row 0 holds 'a' (str))
     """
@@ -88,7 +79,7 @@ def enforce_params(params: Mapping[str, Any] | None, schema: ParamSchema | None)
         >>> enforce_params({"k": 1.5}, schema)
         Traceback (most recent call last):
         ...
-        tiffin.pyfunc.enforce_problems.InputSchemaError: params do not match the model \
+        tiffin.pyfunc.enforce.problems.InputSchemaError: params do not match the model \
 signature (1 problem):
         - param 'k': expected long, received float (1.5)
     """

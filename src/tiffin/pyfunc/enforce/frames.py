@@ -26,10 +26,10 @@ import pandas as pd
 
 from tiffin.format.schema import ColSpec, Schema
 from tiffin.format.types import AnyType, DataType, ValueType, type_repr
-from tiffin.pyfunc.enforce_columns import NUMPY_TARGETS, Outcome, convert_column
-from tiffin.pyfunc.enforce_inputs import to_frame
-from tiffin.pyfunc.enforce_problems import InputSchemaError, Problem, rows_detail
-from tiffin.pyfunc.enforce_values import MAX_ISSUES, Issue, check_value, is_missing
+from tiffin.pyfunc.enforce.columns import NUMPY_TARGETS, Outcome, convert_column
+from tiffin.pyfunc.enforce.inputs import to_frame
+from tiffin.pyfunc.enforce.problems import InputSchemaError, Problem, rows_detail
+from tiffin.pyfunc.enforce.values import MAX_ISSUES, Issue, check_value, is_missing
 
 __all__ = ["ColumnPlan", "column_plan", "convert_cells", "enforce_columns"]
 

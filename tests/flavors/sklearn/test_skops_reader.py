@@ -36,9 +36,13 @@ from sklearn.tree._tree import Tree
 from skops_matrix import X, Y, base_models  # type: ignore[import-not-found]
 
 from tiffin.errors import FormatError, UntrustedModelError
-from tiffin.flavors.sklearn_skops import SAFE_TYPES
-from tiffin.flavors.skops_allowlist import BIT_GENERATORS, LOADER_TYPES, TRUSTED_CLASSES
-from tiffin.flavors.skops_reader import UNSUPPORTED_LOADERS, read_skops, refused_types
+from tiffin.flavors.sklearn.skops import SAFE_TYPES
+from tiffin.flavors.sklearn.skops_reader import UNSUPPORTED_LOADERS, read_skops, refused_types
+from tiffin.flavors.sklearn.skops_reader.allowlist import (
+    BIT_GENERATORS,
+    LOADER_TYPES,
+    TRUSTED_CLASSES,
+)
 
 Schema = dict[str, Any]
 
@@ -355,7 +359,7 @@ def test_malformed_file_is_a_format_error(data: bytes, expected: str) -> None:
 
 
 def test_safe_types_are_tied_to_their_loader() -> None:
-    from tiffin.flavors.sklearn_skops import _SAFE_TYPE_LOADERS
+    from tiffin.flavors.sklearn.skops import _SAFE_TYPE_LOADERS
 
     for name, loader in _SAFE_TYPE_LOADERS.items():
         assert {k for k, names in LOADER_TYPES.items() if name in names} == {loader}, name
@@ -371,7 +375,7 @@ def test_allowlist_holds_no_callable_that_runs_code() -> None:
 def test_every_skops_loader_is_built_or_refused() -> None:
     from skops.io._audit import NODE_TYPE_MAPPING
 
-    from tiffin.flavors.skops_reader import _NODES
+    from tiffin.flavors.sklearn.skops_reader import _NODES
 
     assert {loader for loader, _protocol in NODE_TYPE_MAPPING} <= {*_NODES, *UNSUPPORTED_LOADERS}
     assert not set(_NODES) & UNSUPPORTED_LOADERS
@@ -379,7 +383,7 @@ def test_every_skops_loader_is_built_or_refused() -> None:
 
 
 def test_allowlist_matches_skops_defaults_for_installed_versions() -> None:
-    """Fails when scikit-learn/numpy/scipy move a class: regenerate skops_allowlist.py."""
+    """Fails when scikit-learn/numpy/scipy move a class: regenerate skops_reader/allowlist.py."""
     from skops.io import _trusted_types as skops_types
     from skops.io._sklearn import ALLOWED_LOSSES
     from skops.io._utils import get_type_name
@@ -411,7 +415,7 @@ def test_load_model_does_not_import_skops(tmp_path: Path) -> None:
     code = textwrap.dedent(f"""
         import sys, numpy as np, tiffin.pyfunc
         from tiffin.errors import UntrustedModelError
-        from tiffin.flavors.skops_reader import read_skops
+        from tiffin.flavors.sklearn.skops_reader import read_skops
         for name in ("lr", "rf"):
             model = tiffin.pyfunc.load_model({str(tmp_path)!r} + "/" + name)
             assert len(model.predict(np.array({rows!r}))) == 3

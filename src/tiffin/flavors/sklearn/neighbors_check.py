@@ -17,7 +17,7 @@ not what scikit-learn builds: dtypes exact, ``idx_array`` a permutation of the r
 two, bounds shaped ``(2 or 1, n_nodes, n_features)``, and a metric of a known class whose
 arrays fit the data. Every metric state in the file must be a validated tree's metric.
 
-:mod:`tiffin.flavors.sklearn_skops` finds the states in ``schema.json`` and calls this.
+:mod:`tiffin.flavors.sklearn.skops` finds the states in ``schema.json`` and calls this.
 
 Example:
     >>> check_binary_trees(archive, [(state, "_tree")], [])  # doctest: +SKIP
@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from tiffin.flavors.sklearn_tree_check import MISSING, Refused, json_int, json_value, read_npy
+from tiffin.flavors.sklearn.tree_check import MISSING, Refused, json_int, json_value, read_npy
 
 __all__ = ["BINARY_TREES", "METRICS", "check_binary_trees"]
 

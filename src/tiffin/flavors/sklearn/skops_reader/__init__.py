@@ -3,16 +3,16 @@
 Why: ``import skops.io`` computes its default trust list by importing every scikit-learn
 submodule (``all_estimators()``), about 1.5 s of a 2.2 s cold start. This reader checks the
 file against :data:`TRUSTED_CLASSES`, a literal allowlist in our code
-(:mod:`tiffin.flavors.skops_allowlist`), and then imports only the modules of the classes the
-file names. It never reads trust from the file.
+(:mod:`tiffin.flavors.sklearn.skops_reader.allowlist`), and then imports only the modules of the
+classes the file names. It never reads trust from the file.
 
-Two passes, as in skops: parsing (:mod:`tiffin.flavors.skops_nodes`,
-:mod:`tiffin.flavors.skops_numpy_nodes`) reads ``schema.json`` and
+Two passes, as in skops: parsing (:mod:`tiffin.flavors.sklearn.skops_reader.nodes`,
+:mod:`tiffin.flavors.sklearn.skops_reader.numpy_nodes`) reads ``schema.json`` and
 the ``.npy`` members, memoises states by ``__id__`` and records every type each node would
 build or look up, keyed by its loader; nothing is imported. Only if every type is allowed for
 its loader is the object built, with skops 0.16's construction semantics.
 
-Callers validate trees first (:func:`tiffin.flavors.sklearn_skops.load` runs
+Callers validate trees first (:func:`tiffin.flavors.sklearn.skops.load` runs
 ``_check_archive``): this module checks types, not array contents.
 
 Example:
@@ -29,9 +29,9 @@ import zipfile
 from typing import Any
 
 from tiffin.errors import FormatError, UntrustedModelError
-from tiffin.flavors.skops_allowlist import TRUSTED_CLASSES
-from tiffin.flavors.skops_nodes import NODES, Context, Malformed, Node, tree
-from tiffin.flavors.skops_numpy_nodes import NUMPY_NODES
+from tiffin.flavors.sklearn.skops_reader.allowlist import TRUSTED_CLASSES
+from tiffin.flavors.sklearn.skops_reader.nodes import NODES, Context, Malformed, Node, tree
+from tiffin.flavors.sklearn.skops_reader.numpy_nodes import NUMPY_NODES
 
 __all__ = ["PROTOCOL", "TRUSTED_CLASSES", "UNSUPPORTED_LOADERS", "read_skops", "refused_types"]
 

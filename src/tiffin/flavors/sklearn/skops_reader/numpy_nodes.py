@@ -1,13 +1,13 @@
 """The numpy nodes of tiffin's skops reader: arrays, dtypes and random number generators.
 
-Each class mirrors its skops 0.16 loader in ``skops/io/_numpy.py`` (and ``old/_numpy_v1.py``
-for protocol 1 Generators); :mod:`tiffin.flavors.skops_nodes` explains the parse, audit and
-construct passes. Stricter than skops where genuine files never differ: ``.npy`` members are
-read with ``numpy.lib.format.read_array`` (an ``.npz`` or a pickle is refused, not opened), and
-a DTypeNode must hold an array (skops would take any object's ``.dtype``).
+Each class mirrors its skops 0.16 loader in ``skops/io/_numpy.py`` (and ``old/_numpy_v1.py`` for
+protocol 1 Generators); :mod:`tiffin.flavors.sklearn.skops_reader.nodes` explains the parse, audit
+and construct passes. Stricter than skops where genuine files never differ: ``.npy`` members are
+read with ``numpy.lib.format.read_array`` (an ``.npz`` or a pickle is refused, not opened), and a
+DTypeNode must hold an array (skops would take any object's ``.dtype``).
 
 Example:
-    >>> from tiffin.flavors.skops_reader import read_skops
+    >>> from tiffin.flavors.sklearn.skops_reader import read_skops
     >>> read_skops(skops.io.dumps(np.arange(3)), "a.skops")  # doctest: +SKIP
     array([0, 1, 2])
 """
@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from tiffin.flavors.skops_allowlist import BIT_GENERATORS
-from tiffin.flavors.skops_nodes import Context, Malformed, Node, State, resolve, tree
+from tiffin.flavors.sklearn.skops_reader.allowlist import BIT_GENERATORS
+from tiffin.flavors.sklearn.skops_reader.nodes import Context, Malformed, Node, State, resolve, tree
 
 __all__ = ["NUMPY_NODES"]
 

@@ -2,19 +2,19 @@
 
 skops decides what a file may build from a list it computes when ``skops.io`` is imported:
 every class ``sklearn.utils.all_estimators()`` finds, which imports all of scikit-learn
-(about 1.5 s). :mod:`tiffin.flavors.skops_reader` checks against these literal lists instead,
-so nothing is imported before a file has been audited, and the file never adds to them.
+(about 1.5 s). :mod:`tiffin.flavors.sklearn.skops_reader` checks against these literal lists
+instead, so nothing is imported before a file has been audited, and the file never adds to them.
 
 Each type is tied to the skops node (``__loader__``) that may build it, as skops' per-node
 defaults do: an estimator class only through ``ObjectNode`` (``cls.__new__`` + state), a
 ufunc only through ``FunctionNode`` (a lookup, never a call), ``sklearn.tree._tree.Tree``
-only through ``TreeNode``, whose arrays :mod:`tiffin.flavors.sklearn_tree_check` validated.
+only through ``TreeNode``, whose arrays :mod:`tiffin.flavors.sklearn.tree_check` validated.
 
 How the lists were made (scikit-learn 1.9.1, numpy 2.4.6, scipy 1.17.1, skops 0.16), once, with
 skops' own helpers: the estimators are ``get_type_name(c)`` for ``all_estimators()``; the rest
 is skops' default trusted set (its internal losses and links, numpy dtype types and ufuncs,
 scipy.special ufuncs, bit generators, builtins containers) plus the types
-:data:`tiffin.flavors.sklearn_skops.SAFE_TYPES` adds, each with the loader that writes it.
+:data:`tiffin.flavors.sklearn.skops.SAFE_TYPES` adds, each with the loader that writes it.
 ``tests/flavors/test_skops_reader.py`` recomputes skops' set and fails when an upgrade moves
 or adds a class: regenerate the lists then.
 
@@ -24,7 +24,7 @@ with arguments from the file (``builtins.eval``/``exec``/``getattr``/``open``, `
 functions), so PartialNode, MethodNode, OperatorFuncNode and ConstructorFromReduceNode have
 no entries at all; ``builtins.map`` (in skops' TypeNode defaults, needed by nothing); scipy
 sparse matrices (skops trusts only their base classes, which no file names, and scipy does
-not bounds-check their indices); BSpline (see :mod:`tiffin.flavors.sklearn_skops`).
+not bounds-check their indices); BSpline (see :mod:`tiffin.flavors.sklearn.skops`).
 
 Example:
     >>> "sklearn.linear_model._logistic.LogisticRegression" in LOADER_TYPES["ObjectNode"]
@@ -234,7 +234,7 @@ _UFUNCS = _names(
 
 # scikit-learn internals that fitted estimators hold, built through ObjectNode: skops'
 # defaults (GLM/boosting losses and links, the HistGradientBoosting bin mapper) and tiffin's
-# SAFE_TYPES (sklearn_skops.py explains each).
+# SAFE_TYPES (skops.py explains each).
 _SKLEARN_INTERNALS = _names(
     {
         "sklearn._loss.link": (
@@ -269,7 +269,7 @@ _SKLEARN_INTERNALS = _names(
 )
 
 # Plain functions estimators keep as parameters, looked up by FunctionNode (never called on
-# load): tiffin's SAFE_TYPES (sklearn_skops.py explains each).
+# load): tiffin's SAFE_TYPES (skops.py explains each).
 _FUNCTIONS = _names(
     {
         "numpy": "mean",

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from tiffin.format.types import DataType
-from tiffin.pyfunc.enforce_problems import Problem, held_at, rows_detail
+from tiffin.pyfunc.enforce.problems import Problem, held_at, rows_detail
 
 __all__ = ["NUMPY_TARGETS", "convert_column", "missing_problem"]
 

@@ -14,7 +14,7 @@ from sklearn.neighbors import BallTree, KDTree, KNeighborsClassifier, NearestNei
 from skops_matrix import WEIGHTS, X, Y, rewrite  # type: ignore[import-not-found]
 
 from tiffin.errors import UntrustedModelError
-from tiffin.flavors.sklearn_skops import dump, load
+from tiffin.flavors.sklearn.skops import dump, load
 
 Schema = dict[str, Any]
 Members = dict[str, bytes]

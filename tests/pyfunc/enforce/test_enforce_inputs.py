@@ -10,8 +10,7 @@ import pytest
 
 from tiffin.errors import SchemaError
 from tiffin.format.schema import ColSpec, Schema
-from tiffin.pyfunc.enforce import InputSchemaError, Problem, enforce_input
-from tiffin.pyfunc.enforce_problems import MAX_LISTED
+from tiffin.pyfunc.enforce import MAX_LISTED, InputSchemaError, Problem, enforce_input
 
 PEOPLE = Schema(
     [ColSpec("long", "age"), ColSpec("string", "city"), ColSpec("double", "score", required=False)]

@@ -19,7 +19,7 @@ from sklearn.tree import DecisionTreeClassifier
 from skops_matrix import X, Y, base_models, rewrite  # type: ignore[import-not-found]
 
 from tiffin.errors import FormatError, UntrustedModelError
-from tiffin.flavors.sklearn_skops import SAFE_TYPES, dump, load, untrusted_types
+from tiffin.flavors.sklearn.skops import SAFE_TYPES, dump, load, untrusted_types
 
 Schema = dict[str, Any]
 Members = dict[str, bytes]

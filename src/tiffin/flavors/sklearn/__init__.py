@@ -4,7 +4,15 @@ The directory it writes is MLflow's (``loader_module: mlflow.sklearn``, an ``skl
 ``model.skops``), so ``mlflow.pyfunc.load_model`` reads it. MLflow's loader takes its skops
 trust list from the model file itself; we write ``skops_trusted_types`` for MLflow's sake but
 never read it: tiffin loads skops files against a fixed allowlist in our code
-(:mod:`tiffin.flavors.sklearn_skops`), after checking tree arrays that scikit-learn does not.
+(:mod:`tiffin.flavors.sklearn.skops`), after checking tree arrays that scikit-learn does not.
+
+This package is the template a flavor follows: ``__init__`` holds the flavor functions (its
+``_load_pyfunc`` is checked against :class:`tiffin.pyfunc.model.PyFuncLoader`); the
+format-specific parts sit beside it: :mod:`~tiffin.flavors.sklearn.skops` (skops save and the
+safe load), :mod:`~tiffin.flavors.sklearn.tree_check` and
+:mod:`~tiffin.flavors.sklearn.neighbors_check` (array validation scikit-learn does not do),
+:mod:`~tiffin.flavors.sklearn.skops_reader` (reads skops files without importing skops, against a
+fixed allowlist).
 
 Example:
     >>> from sklearn.linear_model import LogisticRegression
@@ -19,7 +27,7 @@ import pickle
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tiffin import plugins
 from tiffin.errors import FormatError, NotFoundError, UnsupportedSafeSerializationError
@@ -28,10 +36,13 @@ from tiffin.format.mlmodel import MLModel
 from tiffin.format.model_paths import inside_model
 from tiffin.format.schema import Signature
 from tiffin.plugins import import_optional
-from tiffin.pyfunc.load import resolve_model
+from tiffin.pyfunc.open import open_model
 from tiffin.pyfunc.python_model import copy_code_paths
 from tiffin.pyfunc.save import SaveOptions, finish_model, python_version
-from tiffin.pyfunc.trust import TrustDecision, check_trust
+from tiffin.pyfunc.trust import TrustDecision
+
+if TYPE_CHECKING:
+    from tiffin.pyfunc.model import PyFuncLoader
 
 __all__ = [
     "FLAVOR_NAME",
@@ -67,10 +78,10 @@ def get_default_pip_requirements(serialization_format: str = "skops") -> list[st
 def _dump(model: Any, file: Path, fmt: str) -> list[str] | None:
     """Write the estimator; for skops return the type list MLflow's loader needs."""
     if fmt == "skops":
-        from tiffin.flavors import sklearn_skops
+        from tiffin.flavors.sklearn import skops
 
-        sklearn_skops.dump(model, file)  # UnsupportedSafeSerializationError if skops cannot
-        refused = sklearn_skops.untrusted_types(file)  # our own audit: what load would refuse
+        skops.dump(model, file)  # UnsupportedSafeSerializationError if skops cannot
+        refused = skops.untrusted_types(file)  # our own audit: what load would refuse
         if refused:
             raise UnsupportedSafeSerializationError(
                 f"{type(model).__name__} cannot be saved so that it loads without trust: "
@@ -228,10 +239,10 @@ def _read(file: Path, fmt: str, decision: TrustDecision) -> Any:
 
     if fmt == "skops":
         from tiffin.errors import UntrustedModelError
-        from tiffin.flavors import sklearn_skops
+        from tiffin.flavors.sklearn import skops
 
         try:
-            return sklearn_skops.load(file)
+            return skops.load(file)
         except UntrustedModelError:
             if not decision.trusted:
                 raise
@@ -250,11 +261,8 @@ def load_model(model_uri: str | Path, *, trust: bool = False) -> Any:
     Example:
         >>> clf = load_model("clf")  # doctest: +SKIP
     """
-    resolved = resolve_model(model_uri)
-    model_dir = resolved.path
-    mlmodel = MLModel.load(model_dir)
-    decision = check_trust(model_dir, mlmodel, trust=trust, registry=resolved)
-    return _read(*_model_file(model_dir, mlmodel), decision)
+    opened = open_model(model_uri, trust=trust)
+    return _read(*_model_file(opened.model_dir, opened.mlmodel), opened.decision)
 
 
 class _SklearnPyfunc:
@@ -278,6 +286,10 @@ def _load_pyfunc(
     estimator = _read(*_model_file(Path(model_dir), mlmodel), decision)
     predict_fn = str(mlmodel.flavors.get("python_function", {}).get("predict_fn") or "predict")
     return _SklearnPyfunc(estimator, predict_fn)
+
+
+if TYPE_CHECKING:  # the loader contract, checked by mypy
+    _conforms: PyFuncLoader = _load_pyfunc
 
 
 def log_model(

@@ -30,8 +30,8 @@ import numpy as np
 
 from tiffin.format.schema import ColSpec, Schema
 from tiffin.format.types import DataType
-from tiffin.pyfunc.enforce_frames import column_plan
-from tiffin.pyfunc.enforce_problems import InputSchemaError, Problem, rows_detail
+from tiffin.pyfunc.enforce.frames import column_plan
+from tiffin.pyfunc.enforce.problems import InputSchemaError, Problem, rows_detail
 
 __all__ = ["FLOAT_TYPES", "null_problem", "refuse_wire_nulls", "required_floats"]
 

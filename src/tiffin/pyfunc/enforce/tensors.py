@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from tiffin.format.schema import Schema, TensorSpec
-from tiffin.pyfunc.enforce_problems import InputSchemaError, Problem, show
+from tiffin.pyfunc.enforce.problems import InputSchemaError, Problem, show
 
 __all__ = ["enforce_tensors"]
 

@@ -11,7 +11,7 @@ exactly as sklearn's, a proper tree whose children point forward, features in ra
 that agree, ``n_features`` equal to the owning estimator's ``n_features_in_``. The checks are
 vectorised over all trees at once: about a millisecond for a 100-tree forest.
 
-:mod:`tiffin.flavors.sklearn_skops` finds the trees in ``schema.json`` and calls this.
+:mod:`tiffin.flavors.sklearn.skops` finds the trees in ``schema.json`` and calls this.
 
 Example:
     >>> refs = [TreeRef(state, "tree 0 (tree_)", n_features=6)]  # doctest: +SKIP

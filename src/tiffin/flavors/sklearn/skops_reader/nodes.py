@@ -2,13 +2,13 @@
 
 Each class mirrors one skops 0.16 loader (``skops/io/_general.py``, ``_sklearn.py``, and the
 protocol 0/1 variants in ``skops/io/old``; the numpy ones are in
-:mod:`tiffin.flavors.skops_numpy_nodes`): the same arguments, the same calls, in the same order,
-so the object is the one ``skops.io.loads`` would build. As in skops, parsing a state
+:mod:`tiffin.flavors.sklearn.skops_reader.numpy_nodes`): the same arguments, the same calls, in the
+same order, so the object is the one ``skops.io.loads`` would build. As in skops, parsing a state
 (``__init__``) only reads JSON and zip members and memoises the node by ``__id__`` (first state
 wins, later ones share its object); :meth:`Node.audit` records every name the node would import;
 nothing is imported or called until :meth:`Node.construct`, which
-:mod:`tiffin.flavors.skops_reader` calls only once every name passed the allowlist in
-:mod:`tiffin.flavors.skops_allowlist`, checked per loader.
+:mod:`tiffin.flavors.sklearn.skops_reader` calls only once every name passed the allowlist in
+:mod:`tiffin.flavors.sklearn.skops_reader.allowlist`, checked per loader.
 
 Deliberately stricter than skops on what genuine files never contain: SliceNode must name
 ``builtins.slice``, a malformed ``__id__`` is refused, and a cycle of ``__id__`` s is an error
@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from tiffin.flavors.skops_allowlist import LOADER_TYPES, TRUSTED_CLASSES
+from tiffin.flavors.sklearn.skops_reader.allowlist import LOADER_TYPES, TRUSTED_CLASSES
 
 __all__ = ["Context", "Malformed", "NODES", "Node", "check", "resolve", "tree"]
 
@@ -380,7 +380,7 @@ class _ReduceNode(Node):
 
 
 class TreeNode(_ReduceNode):
-    """Always ``sklearn.tree._tree.Tree``, as in skops; sklearn_tree_check validated the state."""
+    """Always ``sklearn.tree._tree.Tree``, as in skops; tree_check validated the state."""
 
     loader = "TreeNode"
 

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tiffin.pyfunc.enforce_problems import InputSchemaError, Problem
+from tiffin.pyfunc.enforce.problems import InputSchemaError, Problem
 
 __all__ = ["to_frame"]
 
