@@ -32,8 +32,10 @@ kedro-example: $(STAMP_RUN)
 	cd examples/kedro-iris && KEDRO_DISABLE_TELEMETRY=true $(abspath $(BIN))/kedro run --pipelines training
 	cd examples/kedro-iris && $(abspath $(BIN))/python predict.py
 
+# The suite, then every docstring example in src/ (a separate run: test helpers are not doctests).
 test: $(STAMP_DEV)
 	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --doctest-modules src
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff format --check src tests bench examples

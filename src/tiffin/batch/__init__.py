@@ -12,8 +12,9 @@ Example:
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from tiffin._lazy import lazy_names
 
 if TYPE_CHECKING:
     from tiffin.batch.run import BatchSummary, default_workers, predict_file, write_result
@@ -23,7 +24,4 @@ __all__ = ["BatchSummary", "default_workers", "predict_file", "write_result"]
 _WHERE = {name: "tiffin.batch.run" for name in __all__}
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'tiffin.batch' has no attribute {name!r}")
+__getattr__ = lazy_names(__name__, _WHERE)

@@ -98,7 +98,7 @@ def sniff_input_format(head: bytes) -> str:
     ``-t`` still wins when given.
 
     Example:
-        >>> sniff_input_format(b'{"a": 1}\n{"a": 2}\n'), sniff_input_format(b"a,b\n1,2\n")
+        >>> sniff_input_format(b'{"a": 1}\\n{"a": 2}\\n'), sniff_input_format(b"a,b\\n1,2\\n")
         ('jsonl', 'csv')
     """
     if head.startswith(b"PAR1"):

@@ -8,7 +8,7 @@ every run; curves come from scikit-learn with intermediate points dropped.
 
 Example:
     >>> paths = classifier_plots(y, pred, proba, classes, Path("out"))  # doctest: +SKIP
-    >>> sorted(paths)
+    >>> sorted(paths)  # doctest: +SKIP
     ['confusion_matrix', 'precision_recall_curve', 'roc_curve']
 """
 

@@ -201,7 +201,7 @@ def total_cap(limits: ArchiveLimits, archive_size: int) -> float:
 
     Example:
         >>> total_cap(ArchiveLimits(max_ratio=10, ratio_floor=100), 50)
-        500.0
+        500
     """
     return min(limits.max_bytes, max(limits.ratio_floor, limits.max_ratio * archive_size))
 

@@ -11,8 +11,9 @@ Example:
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from tiffin._lazy import lazy_names
 
 if TYPE_CHECKING:
     from tiffin.pyfunc.load import load_model
@@ -50,7 +51,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'tiffin.pyfunc' has no attribute {name!r}")
+__getattr__ = lazy_names(__name__, _WHERE)

@@ -15,7 +15,7 @@ untrusted one, so a file the sniffer did not recognise still never reaches an un
 
 Example:
     >>> decision = check_trust(path, MLModel.load(path))  # doctest: +SKIP
-    >>> decision.allows_code
+    >>> decision.allows_code  # doctest: +SKIP
     False
 """
 

@@ -21,10 +21,10 @@ Example:
     >>> from tiffin.store.names import model_name
     >>> model_name("churn-classifier")
     'churn-classifier'
-    >>> model_name("a%20b")
+    >>> model_name("a%20b")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    tiffin.errors.SchemaError: registered model name 'a%20b' contains '%' ...
+    tiffin.errors.SchemaError: registered model name 'a%20b' contains '%'...
 """
 
 from __future__ import annotations

@@ -13,8 +13,7 @@ Example:
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from tiffin._lazy import lazy_names
 
 __all__ = [
     "ArtifactDataset",
@@ -41,7 +40,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'tiffin.integrations.kedro' has no attribute {name!r}")
+__getattr__ = lazy_names(__name__, _WHERE)

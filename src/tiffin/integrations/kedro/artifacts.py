@@ -9,7 +9,7 @@ save args) is what the model records, and what loads it back.
 
 Example:
     >>> configs = ship_artifacts(tmp, ["encoder"], catalog)  # doctest: +SKIP
-    >>> configs["encoder"]["filepath"]
+    >>> configs["encoder"]["filepath"]  # doctest: +SKIP
     'artifacts/encoder/encoder.pkl'
 """
 

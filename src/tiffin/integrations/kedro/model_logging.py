@@ -2,7 +2,7 @@
 
 Example:
     >>> info = log_pipeline_model(Client(uri), run_id, spec, catalog)  # doctest: +SKIP
-    >>> info.model_uri
+    >>> info.model_uri  # doctest: +SKIP
     'runs:/<run_id>/model'
 """
 
