@@ -64,6 +64,9 @@ def test_alias_moves_are_followed_without_a_failed_request(
             while httpx.get(f"{server.url}/version").text != str(version):
                 assert time.monotonic() < deadline, f"version {version} not served within 10 s"
                 time.sleep(0.05)
+        deadline = time.monotonic() + 10  # and the asking client has been answered by it too
+        while not any(v == "3" for _, v, _ in seen) and time.monotonic() < deadline:
+            time.sleep(0.05)
     finally:
         stop_flag.set()
         worker.join()

@@ -20,7 +20,7 @@ from tiffin.serve.errors import (
     error_body,
     http_status,
 )
-from tiffin.serve.limits import read_limited
+from tiffin.serve.limits import DRAIN_BYTES, read_limited
 from tiffin.serve.mlflow.codec import decode_csv, decoder_for, encode_response
 
 
@@ -71,9 +71,13 @@ def test_a_streamed_body_is_refused_at_the_first_chunk_over_the_limit() -> None:
     with pytest.raises(PayloadTooLargeError):
         asyncio.run(read_limited({}, chunks(), 25))
     assert seen == [0, 1, 2]
+    seen.clear()
+    with pytest.raises(PayloadTooLargeError):
+        asyncio.run(read_limited({"content-length": str(DRAIN_BYTES + 1)}, chunks(), 25))
+    assert seen == []  # far over: refused on the declared length alone, no chunk read
     with pytest.raises(PayloadTooLargeError):
         asyncio.run(read_limited({"content-length": "26"}, chunks(), 25))
-    assert seen == [0, 1, 2]  # the declared length alone was enough: no chunk read
+    assert len(seen) == 100  # a little over: read and discarded, so the client can read the 413
 
 
 _BINARY_MODEL = """

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -71,8 +72,10 @@ async def read_limited(
 
     Args:
         headers: the request headers (lower-case keys, as Starlette gives them).
-        chunks: the body as it streams in (``request.stream()``); not touched when the declared
-            length is already over the limit.
+        chunks: the body as it streams in (``request.stream()``). When the declared length is
+            already over the limit it is never kept: up to ``DRAIN_BYTES`` it is read and
+            discarded (for at most ``DRAIN_SECONDS``) so the client can read the 413, beyond
+            that it is not touched.
         limit: the largest body accepted, in bytes.
 
     Raises:
@@ -91,6 +94,8 @@ async def read_limited(
         )
     declared = _declared_length(headers)
     if declared is not None and declared > limit:
+        if declared <= DRAIN_BYTES:
+            await _drain(chunks)
         raise PayloadTooLargeError(
             f"the request body is {declared} bytes; this server accepts at most {limit} "
             "(start it with a larger --max-body-bytes, or send fewer rows per request)"
@@ -105,6 +110,26 @@ async def read_limited(
             )
         parts.append(chunk)
     return b"".join(parts)
+
+
+#: a declared body up to this size is read and discarded before the 413 (at most for
+#: DRAIN_SECONDS): closing on unread data makes the kernel send a reset, and a client still
+#: sending then loses the 413 itself (RFC 9112 9.6, "lingering close"). Larger ones are refused
+#: unread, as before.
+DRAIN_BYTES = 8 << 20
+DRAIN_SECONDS = 2.0
+
+
+async def _drain(chunks: AsyncIterator[bytes]) -> None:
+    import asyncio
+
+    async def consume() -> None:
+        async for _chunk in chunks:
+            pass
+
+    # too slow (a timeout) or gone (a disconnect): either way the 413 is all that is left to do
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(consume(), DRAIN_SECONDS)
 
 
 def load_json(body: bytes, max_depth: int, *, allow_nan: bool = False) -> Any:
