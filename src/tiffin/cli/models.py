@@ -163,13 +163,11 @@ def predict(
     keep_columns: bool,
     trust: bool,
 ) -> None:
-    if str(input_path) == "-":
-        with _stdin_file(content_type) as (path, fmt):
-            _predict(model_uri, path, output_path, fmt, output_format, workers, chunk_rows,
-                     keep_columns, trust)  # fmt: skip
-        return
-    _predict(model_uri, input_path, output_path, content_type, output_format, workers,
-             chunk_rows, keep_columns, trust)  # fmt: skip
+    with contextlib.ExitStack() as stack:
+        if str(input_path) == "-":  # standard input, copied to a file named for its format
+            input_path, content_type = stack.enter_context(_stdin_file(content_type))
+        _predict(model_uri, input_path, output_path, content_type, output_format, workers,
+                 chunk_rows, keep_columns, trust)  # fmt: skip
 
 
 @contextlib.contextmanager

@@ -82,7 +82,6 @@ def check_trust(
     mlmodel: MLModel,
     *,
     trust: bool = False,
-    expected_digest: str | None = None,
     registry: ResolvedModel | None = None,
 ) -> TrustDecision:
     """Verify the files and decide whether the model may be loaded; raise if it may not.
@@ -91,7 +90,6 @@ def check_trust(
         model_dir: the local model directory.
         mlmodel: its parsed MLmodel.
         trust: the caller vouches for the model (``--trust``), allowing code-executing content.
-        expected_digest: a manifest digest the files must match (integrity only).
         registry: what resolving a ``models:/`` URI found: the files must match its digest,
             and when a person's trust decision is in force for that digest (``vouched``) the
             model is trusted: the registry vouches for the bytes, the person for running them.
@@ -106,7 +104,7 @@ def check_trust(
         TrustDecision(model_dir=..., reasons={}, trusted=False, ...)
     """
     model_dir = Path(model_dir)
-    digest = registry.digest if registry is not None else expected_digest
+    digest = registry.digest if registry is not None else None
     manifest = verify_manifest(model_dir, digest)
     files = sorted(manifest.files) if manifest is not None else scan_files(model_dir)
     reasons = code_reasons(model_dir, mlmodel, files)
